@@ -1,0 +1,15 @@
+//! The event contract: what producers put on the input topics, one JSON object per event.
+//!
+//! `schemas/*.schema.json` documents the same contract for producers; the test
+//! `tests/schemas.rs` keeps the two in step. Decoding never panics: anything that does
+//! not fit the contract becomes a [`Rejection`] with a machine-readable [`RejectReason`].
+
+mod decode;
+mod event;
+mod reject;
+mod timestamp;
+
+pub use decode::{decode, MAX_EVENT_BYTES};
+pub use event::{CancelledBy, Channel, Event, EventBody, EventType};
+pub use reject::{RejectReason, Rejection};
+pub use timestamp::{civil_from_days, days_from_civil, Timestamp, DAY_MS, HOUR_MS};

@@ -1,0 +1,10 @@
+#![deny(missing_docs)]
+//! The pure heart of `quality-pipeline`.
+//!
+//! It turns a platform's order, message and feedback events into the quality standards of a
+//! marketplace regulation, per seller and per day, ISO week, month and rolling 7/30 days, in
+//! event time. It does no I/O and reads no clock, so that a file replay and a Kafka run of the
+//! same events produce the same rows, and so that tests can drive it event by event.
+//!
+//! * [`contract`]: the event contract (serde types, decoding, rejection reasons).
+pub mod contract;
