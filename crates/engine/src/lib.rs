@@ -7,4 +7,17 @@
 //! same events produce the same rows, and so that tests can drive it event by event.
 //!
 //! * [`contract`]: the event contract (serde types, decoding, rejection reasons).
+//! * [`methodology`]: metric catalogue, standards and targets, composite rating.
+//! * [`window`]: calendar days, ISO weeks, months and rolling windows in a time zone.
+//! * [`state`]: per-day accumulators, open orders and conversations, dedup, timers.
+//! * [`engine`]: ingest, watermark, window closing and row emission.
+//! * [`output`]: window rows, dead letters, counters.
 pub mod contract;
+pub mod engine;
+pub mod methodology;
+pub mod output;
+pub mod state;
+pub mod window;
+
+pub use engine::{Engine, EngineConfig, StateSizes};
+pub use output::{DeadLetter, Output, Stats, Verdict, WindowRow};

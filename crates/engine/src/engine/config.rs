@@ -1,0 +1,43 @@
+//! What the engine needs to know: time zone, lateness, state lifetime and the standards.
+
+use crate::contract::{DAY_MS, HOUR_MS};
+use crate::methodology::{MetricId, Standards};
+use crate::state::Targets;
+use chrono_tz::Tz;
+
+/// Engine settings; the application builds them from its TOML config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// The zone whose calendar days, ISO weeks and months the windows follow.
+    pub timezone: Tz,
+    /// How far behind the maximum event time an event may arrive and still count.
+    pub allowed_lateness_ms: i64,
+    /// How long an order or conversation that never completes is kept before it is given up.
+    pub state_ttl_ms: i64,
+    /// Targets and composite parameters.
+    pub standards: Standards,
+}
+
+impl Default for EngineConfig {
+    /// Europe/Moscow, 48 h lateness, 30 days of state, the regulation's standards.
+    fn default() -> Self {
+        EngineConfig {
+            timezone: chrono_tz::Europe::Moscow,
+            allowed_lateness_ms: 48 * HOUR_MS,
+            state_ttl_ms: 30 * DAY_MS,
+            standards: Standards::default(),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Deadline lengths derived from the time standards' targets.
+    pub fn targets(&self) -> Targets {
+        let ms = |m: MetricId| (self.standards.get(m).target * 1000.0).round() as i64;
+        Targets {
+            confirm_ms: ms(MetricId::ConfirmationTimeAvg),
+            assemble_ms: ms(MetricId::AssemblyTimeAvg),
+            respond_ms: ms(MetricId::ResponseTimeAvg),
+        }
+    }
+}

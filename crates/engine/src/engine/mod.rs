@@ -1,0 +1,438 @@
+//! The engine: ingest events one at a time, emit window rows as windows change and close.
+//!
+//! Processing one event: decode, reject if older than the watermark (`too_late`), drop if its
+//! `event_id` was seen (`duplicate`), join it with its order or conversation, add its
+//! contributions to the seller's day accumulators, fire deadlines the event time has reached,
+//! and advance the watermark, which finalizes every window it passes.
+
+mod config;
+mod rows;
+
+pub use config::EngineConfig;
+
+use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timestamp};
+use crate::methodology::MetricId;
+use crate::output::{DeadLetter, Output, Stats, Verdict};
+use crate::state::{DayAccs, Dedup, Effect, MessageState, OrderState, Slab, SlotRef, Step, Targets, TimerKind, TimerQueue, NONE};
+use crate::window::{Calendar, Day};
+use ahash::HashMap;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Days kept behind the first open day: enough for the previous month and rolling windows.
+const RETAIN_DAYS: Day = 62;
+
+/// One seller's state.
+#[derive(Debug)]
+struct SellerState {
+    id: Arc<str>,
+    days: BTreeMap<Day, DayAccs>,
+    orders: HashMap<Arc<str>, SlotRef>,
+    messages: HashMap<Arc<str>, SlotRef>,
+}
+
+/// Which open item a deadline or expiry refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Item {
+    Order(SlotRef),
+    Message(SlotRef),
+}
+
+/// Sizes of the engine's state, for telemetry and the memory benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StateSizes {
+    /// Sellers ever seen.
+    pub sellers: usize,
+    /// Seller-days held (open windows plus what previous-period dynamics need).
+    pub seller_days: usize,
+    /// Orders not yet complete and final.
+    pub open_orders: usize,
+    /// Customer messages not yet answered and final.
+    pub open_messages: usize,
+    /// Event ids held for de-duplication.
+    pub event_ids: usize,
+    /// Deadline timers pending.
+    pub timers: usize,
+}
+
+/// The pure, single-threaded quality engine. Drive it with [`Engine::ingest`], collect with [`Engine::drain`].
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    targets: Targets,
+    calendar: Calendar,
+    sellers: Vec<SellerState>,
+    seller_index: HashMap<Arc<str>, u32>,
+    orders: Slab<OrderState>,
+    messages: Slab<MessageState>,
+    deadlines: TimerQueue<(TimerKind, Item)>,
+    expiries: TimerQueue<Item>,
+    dedup: Dedup,
+    max_event_time: i64,
+    watermark: i64,
+    /// Days before this one are final; `None` until the first window closes.
+    open_from: Option<Day>,
+    /// Sellers with an accumulator on each held day.
+    active: BTreeMap<Day, Vec<u32>>,
+    dirty: Vec<(u32, Day)>,
+    pending: Vec<Output>,
+    stats: Stats,
+    fx: Vec<Effect>,
+}
+
+impl Engine {
+    /// An engine with no state.
+    pub fn new(config: EngineConfig) -> Engine {
+        Engine {
+            targets: config.targets(),
+            calendar: Calendar::new(config.timezone),
+            config,
+            sellers: Vec::new(),
+            seller_index: HashMap::default(),
+            orders: Slab::default(),
+            messages: Slab::default(),
+            deadlines: TimerQueue::default(),
+            expiries: TimerQueue::default(),
+            dedup: Dedup::default(),
+            max_event_time: NONE,
+            watermark: NONE,
+            open_from: None,
+            active: BTreeMap::new(),
+            dirty: Vec::new(),
+            pending: Vec::new(),
+            stats: Stats::default(),
+            fx: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Counters of everything seen so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The watermark: events older than this are too late. `None` before the first event.
+    pub fn watermark(&self) -> Option<Timestamp> {
+        (self.watermark != NONE).then_some(Timestamp(self.watermark))
+    }
+
+    /// The largest event time seen.
+    pub fn max_event_time(&self) -> Option<Timestamp> {
+        (self.max_event_time != NONE).then_some(Timestamp(self.max_event_time))
+    }
+
+    /// Sizes of the state held.
+    pub fn state_sizes(&self) -> StateSizes {
+        StateSizes {
+            sellers: self.sellers.len(),
+            seller_days: self.sellers.iter().map(|s| s.days.len()).sum(),
+            open_orders: self.orders.len(),
+            open_messages: self.messages.len(),
+            event_ids: self.dedup.len(),
+            timers: self.deadlines.len(),
+        }
+    }
+
+    /// Decodes and processes one payload; the caller dead-letters it if the verdict is a rejection.
+    pub fn ingest(&mut self, payload: &[u8]) -> Verdict {
+        let verdict = match decode(payload) {
+            Ok(event) => self.judge(&event),
+            Err(r) => Verdict::Rejected(r),
+        };
+        self.stats.count(&verdict);
+        verdict
+    }
+
+    /// Processes one already-decoded event.
+    pub fn ingest_event(&mut self, event: &Event<'_>) -> Verdict {
+        let verdict = self.judge(event);
+        self.stats.count(&verdict);
+        verdict
+    }
+
+    /// Moves everything ready (final rows, dead letters of expired state) into `out`.
+    pub fn drain(&mut self, out: &mut Vec<Output>) {
+        self.stats.rows_emitted += self.pending.iter().filter(|o| matches!(o, Output::Row(_))).count() as u64;
+        out.append(&mut self.pending);
+    }
+
+    fn judge(&mut self, event: &Event<'_>) -> Verdict {
+        let kind = event.body.event_type();
+        let t = event.occurred_at.0;
+        if t < self.watermark {
+            return Verdict::Rejected(Rejection::new(
+                RejectReason::TooLate,
+                Some("occurred_at"),
+                format!(
+                    "event time {} is before the watermark {} (latest event time minus the allowed lateness): its windows are final",
+                    event.occurred_at,
+                    Timestamp(self.watermark)
+                ),
+            ));
+        }
+        if !self.dedup.insert(&event.event_id, event.occurred_at) {
+            return Verdict::Duplicate(kind);
+        }
+        if let Err(r) = self.apply(event) {
+            return Verdict::Rejected(r);
+        }
+        if t > self.max_event_time {
+            self.max_event_time = t;
+            self.fire_deadlines();
+            self.advance_watermark(t.saturating_sub(self.config.allowed_lateness_ms));
+        } else {
+            self.fire_deadlines();
+        }
+        Verdict::Accepted(kind)
+    }
+
+    fn seller(&mut self, id: &str) -> u32 {
+        if let Some(&i) = self.seller_index.get(id) {
+            return i;
+        }
+        let id: Arc<str> = id.into();
+        let i = self.sellers.len() as u32;
+        self.sellers.push(SellerState { id: id.clone(), days: BTreeMap::new(), orders: HashMap::default(), messages: HashMap::default() });
+        self.seller_index.insert(id, i);
+        i
+    }
+
+    fn apply(&mut self, event: &Event<'_>) -> Result<(), Rejection> {
+        let seller = self.seller(&event.seller_id);
+        let t = event.occurred_at.0;
+        self.fx.clear();
+        let add = |metric, num, den| Effect::Add { at: t, metric, num, den };
+        let item = match &event.body {
+            EventBody::OrderCreated { order_id, ship_by, .. } => Some(self.order_step(seller, order_id, Step::Created { ship_by: ship_by.0 }, t)?),
+            EventBody::OrderConfirmed { order_id } => Some(self.order_step(seller, order_id, Step::Confirmed, t)?),
+            EventBody::OrderAssembled { order_id } => Some(self.order_step(seller, order_id, Step::Assembled, t)?),
+            EventBody::OrderShipped { order_id } => Some(self.order_step(seller, order_id, Step::Shipped, t)?),
+            EventBody::OrderDelivered { order_id } => Some(self.order_step(seller, order_id, Step::Delivered, t)?),
+            EventBody::OrderCancelled { order_id, cancelled_by, .. } => {
+                let by_seller = *cancelled_by == crate::contract::CancelledBy::Seller;
+                Some(self.order_step(seller, order_id, Step::Cancelled { by_seller }, t)?)
+            }
+            EventBody::MessageReceived { message_id, .. } => Some(self.message_step(seller, message_id, true, t)?),
+            EventBody::MessageReplied { message_id, .. } => Some(self.message_step(seller, message_id, false, t)?),
+            EventBody::InquiryResolved { first_contact, .. } => {
+                self.fx.push(add(MetricId::FirstContactResolutionShare, *first_contact as i64, 1));
+                None
+            }
+            EventBody::AnswerAudited { complete, .. } => {
+                self.fx.push(add(MetricId::AnswerCompletenessShare, *complete as i64, 1));
+                None
+            }
+            EventBody::ReviewSubmitted { rating, .. } => {
+                self.fx.push(add(MetricId::Csi, *rating as i64, 1));
+                self.fx.push(add(MetricId::PositiveReviewShare, (*rating >= 4) as i64, 1));
+                None
+            }
+            EventBody::NpsSubmitted { score, .. } => {
+                self.fx.push(add(MetricId::Nps, (*score >= 9) as i64 - (*score <= 6) as i64, 1));
+                None
+            }
+        };
+        self.apply_effects(seller, item);
+        Ok(())
+    }
+
+    fn order_step(&mut self, seller: u32, order_id: &str, step: Step, t: i64) -> Result<Item, Rejection> {
+        let (r, fresh) = match self.sellers[seller as usize].orders.get(order_id) {
+            Some(&r) => (r, false),
+            None => {
+                let key: Arc<str> = order_id.into();
+                let r = self.orders.insert(OrderState::new(key.clone(), seller, t));
+                self.sellers[seller as usize].orders.insert(key, r);
+                (r, true)
+            }
+        };
+        let order = self.orders.get_mut(r).expect("seller order maps and the order slab change together");
+        let terminal = order.terminal();
+        if let Err(e) = order.apply(step, t, &self.targets, &mut self.fx) {
+            if fresh {
+                self.drop_item(Item::Order(r));
+            }
+            return Err(e);
+        }
+        if fresh {
+            self.expiries.push(t.saturating_add(self.config.state_ttl_ms), Item::Order(r));
+        }
+        if let Some(end) = order.terminal().filter(|end| Some(*end) != terminal) {
+            self.expiries.push(end, Item::Order(r));
+        }
+        Ok(Item::Order(r))
+    }
+
+    fn message_step(&mut self, seller: u32, message_id: &str, received: bool, t: i64) -> Result<Item, Rejection> {
+        let (r, fresh) = match self.sellers[seller as usize].messages.get(message_id) {
+            Some(&r) => (r, false),
+            None => {
+                let key: Arc<str> = message_id.into();
+                let r = self.messages.insert(MessageState::new(key.clone(), seller, t));
+                self.sellers[seller as usize].messages.insert(key, r);
+                (r, true)
+            }
+        };
+        let msg = self.messages.get_mut(r).expect("seller message maps and the message slab change together");
+        let had_reply = msg.replied != NONE && msg.received != NONE;
+        let result = if received { msg.received(t, &self.targets, &mut self.fx) } else { msg.replied(t, &self.targets, &mut self.fx) };
+        if let Err(e) = result {
+            if fresh {
+                self.drop_item(Item::Message(r));
+            }
+            return Err(e);
+        }
+        if fresh {
+            self.expiries.push(t.saturating_add(self.config.state_ttl_ms), Item::Message(r));
+        }
+        if !had_reply && msg.replied != NONE && msg.received != NONE {
+            self.expiries.push(msg.replied, Item::Message(r));
+        }
+        Ok(Item::Message(r))
+    }
+
+    fn apply_effects(&mut self, seller: u32, item: Option<Item>) {
+        let mut fx = std::mem::take(&mut self.fx);
+        for e in fx.drain(..) {
+            match e {
+                Effect::Add { at, metric, num, den } => {
+                    let acc = &mut self.day_accs(seller, at).metrics[metric.index()];
+                    acc.num += num;
+                    acc.den += den;
+                }
+                Effect::Overdue { at, metric, delta } => self.day_accs(seller, at).metrics[metric.index()].overdue += delta,
+                Effect::Timer { due, kind } => {
+                    if let Some(item) = item {
+                        self.deadlines.push(due, (kind, item));
+                    }
+                }
+            }
+        }
+        self.fx = fx;
+    }
+
+    /// The seller's accumulators for the day of `at`, marked changed.
+    fn day_accs(&mut self, seller: u32, at: i64) -> &mut DayAccs {
+        let day = self.calendar.day_of(Timestamp(at));
+        debug_assert!(self.open_from.is_none_or(|f| day >= f), "a final day must never change");
+        let days = &mut self.sellers[seller as usize].days;
+        let accs = days.entry(day).or_insert_with(|| {
+            self.active.entry(day).or_default().push(seller);
+            DayAccs::default()
+        });
+        accs.changes += 1;
+        if !accs.dirty {
+            accs.dirty = true;
+            self.dirty.push((seller, day));
+        }
+        accs
+    }
+
+    fn fire_deadlines(&mut self) {
+        while let Some((_, (kind, item))) = self.deadlines.pop_due(self.max_event_time) {
+            self.fx.clear();
+            let seller = match item {
+                Item::Order(r) => self.orders.get_mut(r).map(|o| {
+                    o.fire(kind, &self.targets, &mut self.fx);
+                    o.seller
+                }),
+                Item::Message(r) => self.messages.get_mut(r).map(|m| {
+                    m.fire(&self.targets, &mut self.fx);
+                    m.seller
+                }),
+            };
+            if let Some(seller) = seller {
+                self.apply_effects(seller, None);
+            }
+        }
+    }
+
+    fn advance_watermark(&mut self, watermark: i64) {
+        if watermark <= self.watermark {
+            return;
+        }
+        self.watermark = watermark;
+        let first_open = self.calendar.day_of(Timestamp(watermark));
+        self.close_days_before(first_open);
+        while let Some((_, item)) = self.expiries.pop_due(watermark) {
+            self.drop_item(item);
+        }
+        self.dedup.expire(watermark);
+    }
+
+    /// Removes an order or message from the state, dead-lettering it if it never matched.
+    fn drop_item(&mut self, item: Item) {
+        let orphan = match item {
+            Item::Order(r) => self.orders.remove(r).map(|o| {
+                self.sellers[o.seller as usize].orders.remove(&o.key);
+                (o.created == NONE).then(|| orphan_order(&self.sellers[o.seller as usize].id, &o))
+            }),
+            Item::Message(r) => self.messages.remove(r).map(|m| {
+                self.sellers[m.seller as usize].messages.remove(&m.key);
+                (m.received == NONE).then(|| orphan_reply(&self.sellers[m.seller as usize].id, &m))
+            }),
+        };
+        if let Some(Some(dead)) = orphan {
+            self.stats.rejected.entry(dead.reason.as_str()).and_modify(|n| *n += 1).or_insert(1);
+            self.pending.push(Output::DeadLetter(dead));
+        }
+    }
+
+    /// Ends the stream: every window with data becomes final, open state is given up.
+    ///
+    /// Use it for finite inputs (a file replay, a test); a streaming run never finishes.
+    pub fn finish(&mut self, out: &mut Vec<Output>) {
+        if self.max_event_time != NONE {
+            let last = self.calendar.day_of(Timestamp(self.max_event_time));
+            self.close_days_before(last + 1);
+            self.close_partial_periods(last);
+            self.watermark = i64::MAX;
+        }
+        let items: Vec<Item> = self.orders.refs().into_iter().map(Item::Order).chain(self.messages.refs().into_iter().map(Item::Message)).collect();
+        for item in items {
+            self.drop_item(item);
+        }
+        self.drain(out);
+    }
+}
+
+fn orphan_order(seller: &str, o: &OrderState) -> DeadLetter {
+    let steps: BTreeMap<&str, String> = [
+        ("order.confirmed", o.confirmed),
+        ("order.assembled", o.assembled),
+        ("order.shipped", o.shipped),
+        ("order.delivered", o.delivered),
+        ("order.cancelled", o.cancelled),
+    ]
+    .into_iter()
+    .filter(|(_, t)| *t != NONE)
+    .map(|(k, t)| (k, Timestamp(t).to_string()))
+    .collect();
+    let payload = serde_json::json!({"seller_id": seller, "order_id": &*o.key, "steps": steps}).to_string();
+    DeadLetter::new(
+        Rejection::new(
+            RejectReason::OrderWithoutCreation,
+            Some("order_id"),
+            "these order steps never met an order.created for the same seller and order_id, so they measure nothing; check that order.created is produced",
+        ),
+        payload.as_bytes(),
+        "engine:state-expiry".into(),
+    )
+}
+
+fn orphan_reply(seller: &str, m: &MessageState) -> DeadLetter {
+    let payload = serde_json::json!({"seller_id": seller, "message_id": &*m.key, "replied_at": Timestamp(m.replied).to_string()}).to_string();
+    DeadLetter::new(
+        Rejection::new(
+            RejectReason::ReplyWithoutMessage,
+            Some("message_id"),
+            "this reply never met the message.received it answers, so no response time was measured; check that message.received is produced",
+        ),
+        payload.as_bytes(),
+        "engine:state-expiry".into(),
+    )
+}

@@ -1,0 +1,182 @@
+//! Turning day accumulators into window rows: when windows close, and on provisional flushes.
+
+use super::{Engine, RETAIN_DAYS};
+use crate::methodology::{composite_score, evaluate, MetricId};
+use crate::output::{Composite, MetricCell, Output, WindowRow, FINAL_VERSION};
+use crate::state::DayAccs;
+use crate::window::{format_day, Cadence, Day, Period};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+impl Engine {
+    /// Finalizes every day before `first_open`, with the weeks, months and rolling windows they close.
+    pub(super) fn close_days_before(&mut self, first_open: Day) {
+        let Some(&first_held) = self.active.keys().next() else {
+            self.open_from = Some(self.open_from.map_or(first_open, |f| f.max(first_open)));
+            return;
+        };
+        let mut day = self.open_from.unwrap_or(first_held).max(first_held.min(first_open));
+        while day < first_open {
+            // Skip stretches where no seller has data in the last 30 days: nothing closes there.
+            if self.active.range(day - 29..=day).next().is_none() {
+                match self.active.range(day..first_open).next() {
+                    Some((&next, _)) => day = next,
+                    None => break,
+                }
+            }
+            self.close_day(day);
+            day += 1;
+        }
+        if self.open_from.is_none_or(|f| first_open > f) {
+            self.open_from = Some(first_open);
+            self.dirty.retain(|(_, d)| *d >= first_open);
+            self.forget_days_before(first_open - RETAIN_DAYS);
+        }
+    }
+
+    fn close_day(&mut self, day: Day) {
+        self.emit_final(Cadence::Day.period_of(day));
+        for cadence in [Cadence::Week, Cadence::Month] {
+            let p = cadence.period_of(day);
+            if p.end == day + 1 {
+                self.emit_final(p);
+            }
+        }
+        self.emit_final(Cadence::Rolling7d.period_of(day));
+        self.emit_final(Cadence::Rolling30d.period_of(day));
+    }
+
+    /// At the end of a finite stream, the week and month holding the last day close too.
+    pub(super) fn close_partial_periods(&mut self, last: Day) {
+        for cadence in [Cadence::Week, Cadence::Month] {
+            let p = cadence.period_of(last);
+            if p.end != last + 1 {
+                self.emit_final(p);
+            }
+        }
+    }
+
+    fn forget_days_before(&mut self, cutoff: Day) {
+        let keep = self.active.split_off(&cutoff);
+        for (day, sellers) in std::mem::replace(&mut self.active, keep) {
+            for s in sellers {
+                self.sellers[s as usize].days.remove(&day);
+            }
+        }
+    }
+
+    /// Sellers with data in a period, ordered by seller id so output order never depends on arrival.
+    fn sellers_in(&self, p: Period) -> Vec<u32> {
+        let set: BTreeSet<(Arc<str>, u32)> =
+            self.active.range(p.start..p.end).flat_map(|(_, v)| v.iter()).map(|&s| (self.sellers[s as usize].id.clone(), s)).collect();
+        set.into_iter().map(|(_, s)| s).collect()
+    }
+
+    fn emit_final(&mut self, p: Period) {
+        let sellers = self.sellers_in(p);
+        if sellers.is_empty() {
+            return;
+        }
+        let mut rows: Vec<WindowRow> = sellers.iter().map(|&s| self.build_row(s, p, true)).collect();
+        if p.cadence == Cadence::Month {
+            rank(&mut rows);
+        }
+        self.pending.extend(rows.into_iter().map(Output::Row));
+    }
+
+    /// Emits provisional rows for every open window changed since the last flush, then what is ready.
+    pub fn flush(&mut self, out: &mut Vec<Output>) {
+        let open_from = self.open_from.unwrap_or(Day::MIN);
+        let mut windows: BTreeSet<(Period, Arc<str>, u32)> = BTreeSet::new();
+        for (s, day) in std::mem::take(&mut self.dirty) {
+            let seller = &mut self.sellers[s as usize];
+            let Some(accs) = seller.days.get_mut(&day) else { continue };
+            accs.dirty = false;
+            for cadence in [Cadence::Day, Cadence::Week, Cadence::Month] {
+                let p = cadence.period_of(day);
+                let next = p.next();
+                for q in [p, next] {
+                    let has_data = seller.days.range(q.start..q.end).next().is_some();
+                    if q.end > open_from && has_data {
+                        windows.insert((q, seller.id.clone(), s));
+                    }
+                }
+            }
+        }
+        for (p, _, s) in windows {
+            let row = self.build_row(s, p, false);
+            self.pending.push(Output::Row(row));
+        }
+        self.drain(out);
+    }
+
+    fn sum(&self, seller: u32, p: Period) -> DayAccs {
+        let mut total = DayAccs::default();
+        for accs in self.sellers[seller as usize].days.range(p.start..p.end).map(|(_, a)| a) {
+            total.merge(accs);
+        }
+        total
+    }
+
+    fn build_row(&self, seller: u32, p: Period, is_final: bool) -> WindowRow {
+        let standards = &self.config.standards;
+        let cur = self.sum(seller, p);
+        let prev = self.sum(seller, p.previous());
+        let metrics = standards
+            .metrics_for(p.cadence)
+            .map(|m| {
+                let a = cur.metrics[m.index()];
+                let b = prev.metrics[m.index()];
+                let (value, deviation, status) = evaluate(m, a.num, a.den, standards.get(m));
+                let previous = m.value(b.num, b.den);
+                MetricCell {
+                    metric: m,
+                    numerator: m.numerator(a.num),
+                    denominator: a.den,
+                    value,
+                    target: standards.get(m).target,
+                    deviation,
+                    previous,
+                    change: value.zip(previous).map(|(v, p)| v - p),
+                    status,
+                    overdue: a.overdue,
+                }
+            })
+            .collect();
+        let composite = (p.cadence == Cadence::Month).then(|| {
+            let accs: Vec<(i64, i64)> = MetricId::ALL.iter().map(|m| (cur.metrics[m.index()].num, cur.metrics[m.index()].den)).collect();
+            Composite { score: composite_score(&accs, standards), rank: None, ranked_sellers: None }
+        });
+        WindowRow {
+            seller_id: self.sellers[seller as usize].id.clone(),
+            cadence: p.cadence,
+            period_start: format_day(p.start),
+            period_end: format_day(p.end),
+            is_final,
+            version: if is_final { FINAL_VERSION } else { cur.changes + prev.changes },
+            metrics,
+            composite,
+        }
+    }
+}
+
+/// Competition ranking by composite score, best first: equal scores share a rank (1, 2, 2, 4).
+fn rank(rows: &mut [WindowRow]) {
+    let score = |r: &WindowRow| r.composite.as_ref().map_or(0.0, |c| c.score);
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|&a, &b| score(&rows[b]).total_cmp(&score(&rows[a])).then_with(|| rows[a].seller_id.cmp(&rows[b].seller_id)));
+    let n = rows.len() as u32;
+    let mut prev: Option<(f64, u32)> = None;
+    for (pos, &i) in order.iter().enumerate() {
+        let s = score(&rows[i]);
+        let r = match prev {
+            Some((ps, pr)) if ps == s => pr,
+            _ => pos as u32 + 1,
+        };
+        prev = Some((s, r));
+        if let Some(c) = rows[i].composite.as_mut() {
+            c.rank = Some(r);
+            c.ranked_sellers = Some(n);
+        }
+    }
+}

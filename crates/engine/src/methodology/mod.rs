@@ -1,0 +1,16 @@
+//! The regulation's methodology: which metrics exist, their targets, and how a window is judged.
+//!
+//! `docs/methodology.md` is the business-facing version of this module; each formula there
+//! names the function here that implements it, and `tests/methodology.rs` checks examples.
+
+mod composite;
+mod duration;
+mod evaluate;
+mod metric;
+mod standards;
+
+pub use composite::{composite_score, metric_score};
+pub use duration::{format_duration_ms, parse_duration_ms};
+pub use evaluate::{evaluate, Status};
+pub use metric::{Direction, Group, MetricId, Unit, METRIC_COUNT};
+pub use standards::{Standard, Standards};

@@ -1,0 +1,162 @@
+//! What the engine emits: window rows (upserts) and dead letters, plus its counters.
+
+use crate::contract::{EventType, RejectReason, Rejection};
+use crate::methodology::{MetricId, Status};
+use crate::window::Cadence;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Version of every final row: higher than any provisional version, equal on every path.
+pub const FINAL_VERSION: u64 = 1 << 62;
+
+/// One seller's window: every metric of its cadence, judged, with the change since the previous period.
+///
+/// Rows are upserts keyed by `(seller_id, cadence, period_start)`: the highest `version` wins.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowRow {
+    /// The seller (or performer).
+    pub seller_id: Arc<str>,
+    /// The cadence.
+    pub cadence: Cadence,
+    /// First local day of the window, `YYYY-MM-DD`.
+    pub period_start: String,
+    /// First local day after the window, `YYYY-MM-DD`.
+    pub period_end: String,
+    /// Whether the watermark has passed the window's end, so that it can no longer change.
+    pub is_final: bool,
+    /// Upsert version: grows with every change; [`FINAL_VERSION`] once final.
+    pub version: u64,
+    /// One cell per metric the cadence carries, in catalogue order.
+    pub metrics: Vec<MetricCell>,
+    /// The performer rating, on monthly rows only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub composite: Option<Composite>,
+}
+
+/// One metric in one window.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricCell {
+    /// The metric.
+    pub metric: MetricId,
+    /// Sum in the metric's unit (seconds for durations; promoters minus detractors for NPS).
+    pub numerator: f64,
+    /// Count of observations.
+    pub denominator: i64,
+    /// `numerator / denominator` in the metric's unit (x100 for NPS); null when the denominator is 0.
+    pub value: Option<f64>,
+    /// The standard's target.
+    pub target: f64,
+    /// `value - target`.
+    pub deviation: Option<f64>,
+    /// The value in the previous period of the same cadence.
+    pub previous: Option<f64>,
+    /// `value - previous`: the report's dynamics arrow.
+    pub change: Option<f64>,
+    /// Pass, fail or no data.
+    pub status: Status,
+    /// Open items whose deadline fell in this window and passed without the step (deadline metrics only).
+    pub overdue: i64,
+}
+
+/// The monthly performer rating.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Composite {
+    /// Weighted, shrunk score of every standard, 0..100.
+    pub score: f64,
+    /// 1 = best among the sellers active in the month (ties share a rank); null until the month is final.
+    pub rank: Option<u32>,
+    /// How many sellers were ranked; null until the month is final.
+    pub ranked_sellers: Option<u32>,
+}
+
+/// An event that did not count, kept with its reason and payload so that nothing is lost silently.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadLetter {
+    /// The reason code.
+    pub reason: RejectReason,
+    /// The field at fault, if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    /// What to fix.
+    pub detail: String,
+    /// Where it came from, e.g. `events.ndjson:42` or `orders/3@1200`.
+    pub source: String,
+    /// The original payload, when it is UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// The original payload in hex, when it is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_hex: Option<String>,
+}
+
+impl DeadLetter {
+    /// A dead letter for a rejected payload.
+    pub fn new(rejection: Rejection, payload: &[u8], source: String) -> DeadLetter {
+        let (payload, payload_hex) = match std::str::from_utf8(payload) {
+            Ok(s) => (Some(s.to_owned()), None),
+            Err(_) => (None, Some(payload.iter().map(|b| format!("{b:02x}")).collect())),
+        };
+        DeadLetter { reason: rejection.reason, field: rejection.field, detail: rejection.detail, source, payload, payload_hex }
+    }
+}
+
+/// What became of one ingested payload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Counted.
+    Accepted(EventType),
+    /// Same `event_id` as an event already counted: counted once, this copy ignored.
+    Duplicate(EventType),
+    /// Not counted; the caller dead-letters the payload with this reason.
+    Rejected(Rejection),
+}
+
+/// Something the engine emits for the sinks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// An upsert of a window row.
+    Row(WindowRow),
+    /// State the engine had to give up on (e.g. order steps whose creation never came).
+    DeadLetter(DeadLetter),
+}
+
+/// Counters of everything the engine saw, for logs, telemetry and tests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Stats {
+    /// Accepted events by type.
+    pub accepted: BTreeMap<&'static str, u64>,
+    /// Duplicates by type.
+    pub duplicates: BTreeMap<&'static str, u64>,
+    /// Rejections by reason (including `too_late` and those found at state expiry).
+    pub rejected: BTreeMap<&'static str, u64>,
+    /// Window rows emitted.
+    pub rows_emitted: u64,
+}
+
+impl Stats {
+    /// Counts a verdict.
+    pub fn count(&mut self, v: &Verdict) {
+        let (map, key) = match v {
+            Verdict::Accepted(t) => (&mut self.accepted, t.as_str()),
+            Verdict::Duplicate(t) => (&mut self.duplicates, t.as_str()),
+            Verdict::Rejected(r) => (&mut self.rejected, r.reason.as_str()),
+        };
+        *map.entry(key).or_default() += 1;
+    }
+
+    /// Total events counted as accepted.
+    pub fn accepted_total(&self) -> u64 {
+        self.accepted.values().sum()
+    }
+
+    /// Total rejections.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    /// Total duplicates.
+    pub fn duplicates_total(&self) -> u64 {
+        self.duplicates.values().sum()
+    }
+}

@@ -1,0 +1,37 @@
+//! Integer accumulators: sums and counts that merge exactly across days, weeks and months.
+
+use crate::methodology::METRIC_COUNT;
+
+/// Numerator, denominator and overdue count of one metric.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Acc {
+    /// Sum (milliseconds for durations, promoters minus detractors for NPS, hits for shares).
+    pub num: i64,
+    /// Count of observations.
+    pub den: i64,
+    /// Items whose deadline fell here and passed without the step.
+    pub overdue: i64,
+}
+
+/// Every metric of one seller on one local day, plus bookkeeping for emission.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayAccs {
+    /// One accumulator per metric, in catalogue order.
+    pub metrics: [Acc; METRIC_COUNT],
+    /// How many updates touched the day: the basis of provisional row versions.
+    pub changes: u64,
+    /// Changed since the last provisional flush.
+    pub dirty: bool,
+}
+
+impl DayAccs {
+    /// Adds another day's sums into this one (days merge into weeks, months, rolling windows).
+    pub fn merge(&mut self, other: &DayAccs) {
+        for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
+            a.num += b.num;
+            a.den += b.den;
+            a.overdue += b.overdue;
+        }
+        self.changes += other.changes;
+    }
+}

@@ -1,0 +1,17 @@
+//! The engine's state: per-day accumulators, open orders and conversations, seen event ids, timers.
+//!
+//! Everything here is bounded by the open windows and the configured state TTL, never by the
+//! number of events: days are dropped once no open window needs them, orders and messages
+//! once their last step is final, event ids once the watermark passes them.
+
+mod accs;
+mod dedup;
+mod lifecycle;
+mod slab;
+mod timers;
+
+pub use accs::{Acc, DayAccs};
+pub use dedup::Dedup;
+pub use lifecycle::{Effect, MessageState, OrderState, Step, TimerKind, Targets, NONE};
+pub use slab::{Slab, SlotRef};
+pub use timers::TimerQueue;

@@ -1,0 +1,145 @@
+//! Event-time windows: calendar days, ISO weeks and months in a configured time zone, and
+//! rolling 7- and 30-day windows ending on each day.
+//!
+//! Every window is a whole number of local days, so the engine keeps one accumulator per
+//! seller and day and derives every other window by summing days: windows merge exactly.
+
+mod calendar;
+
+pub use calendar::{Calendar, Day};
+
+use crate::contract::civil_from_days;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The monitoring cadences of the regulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    /// Calendar day: operational and communication standards.
+    Day,
+    /// ISO week, Monday to Sunday: base standards plus the daily ones; the weekly report.
+    Week,
+    /// Calendar month: every standard plus the composite performer rating.
+    Month,
+    /// The 7 days ending on a day, emitted when that day is final.
+    #[serde(rename = "rolling_7d")]
+    Rolling7d,
+    /// The 30 days ending on a day, emitted when that day is final.
+    #[serde(rename = "rolling_30d")]
+    Rolling30d,
+}
+
+impl Cadence {
+    /// Every cadence, in emission order.
+    pub const ALL: [Cadence; 5] = [Cadence::Day, Cadence::Week, Cadence::Month, Cadence::Rolling7d, Cadence::Rolling30d];
+
+    /// The stable id, as in rows and labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cadence::Day => "day",
+            Cadence::Week => "week",
+            Cadence::Month => "month",
+            Cadence::Rolling7d => "rolling_7d",
+            Cadence::Rolling30d => "rolling_30d",
+        }
+    }
+
+    /// The period of this cadence that contains (calendar) or ends on (rolling) `day`.
+    pub fn period_of(self, day: Day) -> Period {
+        let (start, end) = match self {
+            Cadence::Day => (day, day + 1),
+            Cadence::Week => {
+                let monday = day - (day + 3).rem_euclid(7);
+                (monday, monday + 7)
+            }
+            Cadence::Month => {
+                let (y, m, d) = civil_from_days(day);
+                let first = day - (d as Day - 1);
+                let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                (first, crate::contract::days_from_civil(ny, nm, 1))
+            }
+            Cadence::Rolling7d => (day - 6, day + 1),
+            Cadence::Rolling30d => (day - 29, day + 1),
+        };
+        Period { cadence: self, start, end }
+    }
+}
+
+impl fmt::Display for Cadence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A window: a cadence and a half-open range of local days `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Period {
+    /// The cadence.
+    pub cadence: Cadence,
+    /// First local day.
+    pub start: Day,
+    /// First local day after the window.
+    pub end: Day,
+}
+
+impl Period {
+    /// The period of the same cadence before this one (the report's "dynamics").
+    ///
+    /// For rolling windows it is the window ending the day before.
+    pub fn previous(self) -> Period {
+        match self.cadence {
+            Cadence::Rolling7d | Cadence::Rolling30d => self.cadence.period_of(self.end - 2),
+            _ => self.cadence.period_of(self.start - 1),
+        }
+    }
+
+    /// The period of the same cadence after this one.
+    pub fn next(self) -> Period {
+        match self.cadence {
+            Cadence::Rolling7d | Cadence::Rolling30d => self.cadence.period_of(self.end),
+            _ => self.cadence.period_of(self.end),
+        }
+    }
+
+    /// Whether a local day falls in the window.
+    pub fn contains(self, day: Day) -> bool {
+        self.start <= day && day < self.end
+    }
+}
+
+/// Formats a local day number as `YYYY-MM-DD`.
+pub fn format_day(day: Day) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::days_from_civil;
+
+    #[test]
+    fn iso_weeks_start_on_monday_and_months_are_calendar() {
+        let thu = days_from_civil(2026, 11, 19);
+        let w = Cadence::Week.period_of(thu);
+        assert_eq!((format_day(w.start), format_day(w.end)), ("2026-11-16".into(), "2026-11-23".into()));
+        let sun = days_from_civil(2026, 11, 22);
+        assert_eq!(Cadence::Week.period_of(sun), w);
+        let m = Cadence::Month.period_of(days_from_civil(2024, 2, 29));
+        assert_eq!((format_day(m.start), format_day(m.end)), ("2024-02-01".into(), "2024-03-01".into()));
+        let dec = Cadence::Month.period_of(days_from_civil(2026, 12, 31));
+        assert_eq!(format_day(dec.end), "2027-01-01");
+        assert_eq!(format_day(dec.previous().start), "2026-11-01");
+    }
+
+    #[test]
+    fn rolling_windows_end_on_their_day() {
+        let d = days_from_civil(2026, 11, 30);
+        let r = Cadence::Rolling30d.period_of(d);
+        assert_eq!((r.end - r.start, r.end), (30, d + 1));
+        assert_eq!(r.previous().end, d);
+        assert_eq!(r.next().end, d + 2);
+        assert_eq!(Cadence::Rolling7d.period_of(d).previous().previous().end, d - 1);
+    }
+}
