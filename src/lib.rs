@@ -1,3 +1,11 @@
-//! `quality-pipeline`: adapters, commands and tooling around the pure [`quality_engine`].
+//! `quality-pipeline`: adapters (sources, sinks), commands and tooling around the pure
+//! [`quality_engine`]. The engine decides every number; this crate moves bytes.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod generate;
+pub mod pipeline;
+pub mod report;
+pub mod sink;
+pub mod source;

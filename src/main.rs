@@ -1,1 +1,32 @@
-fn main() {}
+//! `quality-pipeline`: thin entry point; parsing in `cli`, work in `commands`.
+
+use clap::Parser;
+use quality_pipeline::cli::{Cli, Command};
+use quality_pipeline::commands;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("QP_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Generate(a) => commands::generate::run(cli.config.as_deref(), a),
+        Command::Run(a) => commands::run::run(cli.config.as_deref(), a),
+        Command::Demo(a) => commands::demo::run(cli.config.as_deref(), a),
+        Command::Bench(a) => commands::bench::run(cli.config.as_deref(), a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -121,15 +121,12 @@ pub enum Output {
     DeadLetter(DeadLetter),
 }
 
-/// Counters of everything the engine saw, for logs, telemetry and tests.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+/// Counters of everything the engine saw, for logs, telemetry and tests (arrays: no lookups on the hot path).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// Accepted events by type.
-    pub accepted: BTreeMap<&'static str, u64>,
-    /// Duplicates by type.
-    pub duplicates: BTreeMap<&'static str, u64>,
-    /// Rejections by reason (including `too_late` and those found at state expiry).
-    pub rejected: BTreeMap<&'static str, u64>,
+    accepted: [u64; EventType::ALL.len()],
+    duplicates: [u64; EventType::ALL.len()],
+    rejected: [u64; RejectReason::ALL.len()],
     /// Window rows emitted.
     pub rows_emitted: u64,
 }
@@ -137,26 +134,67 @@ pub struct Stats {
 impl Stats {
     /// Counts a verdict.
     pub fn count(&mut self, v: &Verdict) {
-        let (map, key) = match v {
-            Verdict::Accepted(t) => (&mut self.accepted, t.as_str()),
-            Verdict::Duplicate(t) => (&mut self.duplicates, t.as_str()),
-            Verdict::Rejected(r) => (&mut self.rejected, r.reason.as_str()),
-        };
-        *map.entry(key).or_default() += 1;
+        match v {
+            Verdict::Accepted(t) => self.accepted[*t as usize] += 1,
+            Verdict::Duplicate(t) => self.duplicates[*t as usize] += 1,
+            Verdict::Rejected(r) => self.count_rejection(r.reason),
+        }
+    }
+
+    /// Counts a rejection found outside `ingest` (state given up at expiry).
+    pub fn count_rejection(&mut self, reason: RejectReason) {
+        self.rejected[reason as usize] += 1;
+    }
+
+    /// Accepted events of one type.
+    pub fn accepted(&self, t: EventType) -> u64 {
+        self.accepted[t as usize]
+    }
+
+    /// Duplicates of one type.
+    pub fn duplicates(&self, t: EventType) -> u64 {
+        self.duplicates[t as usize]
+    }
+
+    /// Rejections for one reason.
+    pub fn rejected(&self, r: RejectReason) -> u64 {
+        self.rejected[r as usize]
+    }
+
+    /// Non-zero rejection counts, by reason.
+    pub fn rejected_by_reason(&self) -> impl Iterator<Item = (RejectReason, u64)> + '_ {
+        RejectReason::ALL.into_iter().map(|r| (r, self.rejected(r))).filter(|(_, n)| *n > 0)
     }
 
     /// Total events counted as accepted.
     pub fn accepted_total(&self) -> u64 {
-        self.accepted.values().sum()
+        self.accepted.iter().sum()
     }
 
     /// Total rejections.
     pub fn rejected_total(&self) -> u64 {
-        self.rejected.values().sum()
+        self.rejected.iter().sum()
     }
 
     /// Total duplicates.
     pub fn duplicates_total(&self) -> u64 {
-        self.duplicates.values().sum()
+        self.duplicates.iter().sum()
+    }
+}
+
+impl Serialize for Stats {
+    /// As maps keyed by type and reason, zero counts left out.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let by_type = |a: &[u64]| -> BTreeMap<&'static str, u64> {
+            EventType::ALL.into_iter().map(|t| (t.as_str(), a[t as usize])).filter(|(_, n)| *n > 0).collect()
+        };
+        let rejected: BTreeMap<&'static str, u64> = self.rejected_by_reason().map(|(r, n)| (r.as_str(), n)).collect();
+        serde_json::json!({
+            "accepted": by_type(&self.accepted),
+            "duplicates": by_type(&self.duplicates),
+            "rejected": rejected,
+            "rows_emitted": self.rows_emitted,
+        })
+        .serialize(s)
     }
 }

@@ -172,7 +172,21 @@ impl EventType {
 
     /// The type for a wire name, if it is one of the contract's.
     pub fn from_wire(s: &str) -> Option<EventType> {
-        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+        Some(match s {
+            "order.created" => EventType::OrderCreated,
+            "order.confirmed" => EventType::OrderConfirmed,
+            "order.assembled" => EventType::OrderAssembled,
+            "order.shipped" => EventType::OrderShipped,
+            "order.delivered" => EventType::OrderDelivered,
+            "order.cancelled" => EventType::OrderCancelled,
+            "message.received" => EventType::MessageReceived,
+            "message.replied" => EventType::MessageReplied,
+            "inquiry.resolved" => EventType::InquiryResolved,
+            "answer.audited" => EventType::AnswerAudited,
+            "review.submitted" => EventType::ReviewSubmitted,
+            "nps.submitted" => EventType::NpsSubmitted,
+            _ => return None,
+        })
     }
 }
 
@@ -200,5 +214,18 @@ impl Event<'_> {
     /// The event as one line of NDJSON (no trailing newline).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("events always serialize: all keys are strings")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventType;
+
+    #[test]
+    fn wire_names_round_trip() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::from_wire(t.as_str()), Some(t));
+        }
+        assert_eq!(EventType::from_wire("order.Created"), None);
     }
 }

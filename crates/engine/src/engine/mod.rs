@@ -13,29 +13,30 @@ pub use config::EngineConfig;
 use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timestamp};
 use crate::methodology::MetricId;
 use crate::output::{DeadLetter, Output, Stats, Verdict};
-use crate::state::{DayAccs, Dedup, Effect, MessageState, OrderState, Slab, SlotRef, Step, Targets, TimerKind, TimerQueue, NONE};
+use crate::state::{DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, MessageState, OrderState, Step, Targets, TimerKind, TimerWheel, NONE};
 use crate::window::{Calendar, Day};
-use ahash::HashMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Days kept behind the first open day: enough for the previous month and rolling windows.
 const RETAIN_DAYS: Day = 62;
+/// Deadlines fire at most this much event time late (always before their day can close).
+const DEADLINE_RESOLUTION_MS: i64 = 60_000;
+/// Open orders and messages are swept for expiry each time the watermark moves this far.
+const SWEEP_EVERY_MS: i64 = 3_600_000;
 
 /// One seller's state.
 #[derive(Debug)]
 struct SellerState {
     id: Arc<str>,
-    days: BTreeMap<Day, DayAccs>,
-    orders: HashMap<Arc<str>, SlotRef>,
-    messages: HashMap<Arc<str>, SlotRef>,
+    days: DayRing,
 }
 
-/// Which open item a deadline or expiry refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Which open item a deadline or expiry refers to: its key and the generation of its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Item {
-    Order(SlotRef),
-    Message(SlotRef),
+    Order(u128, u32),
+    Message(u128, u32),
 }
 
 /// Sizes of the engine's state, for telemetry and the memory benchmark.
@@ -62,11 +63,17 @@ pub struct Engine {
     targets: Targets,
     calendar: Calendar,
     sellers: Vec<SellerState>,
-    seller_index: HashMap<Arc<str>, u32>,
-    orders: Slab<OrderState>,
-    messages: Slab<MessageState>,
-    deadlines: TimerQueue<(TimerKind, Item)>,
-    expiries: TimerQueue<Item>,
+    fingerprints: Fingerprinter,
+    seller_index: FpMap<u32>,
+    /// Open orders by fingerprint of (seller, order_id).
+    orders: FpMap<OrderState>,
+    /// Open customer messages by fingerprint of (seller, message_id).
+    messages: FpMap<MessageState>,
+    next_generation: u32,
+    deadlines: TimerWheel<(TimerKind, Item)>,
+    /// Watermark of the last sweep of open orders and messages.
+    swept_at: i64,
+    fired: Vec<(i64, (TimerKind, Item))>,
     dedup: Dedup,
     max_event_time: i64,
     watermark: i64,
@@ -88,11 +95,14 @@ impl Engine {
             calendar: Calendar::new(config.timezone),
             config,
             sellers: Vec::new(),
-            seller_index: HashMap::default(),
-            orders: Slab::default(),
-            messages: Slab::default(),
-            deadlines: TimerQueue::default(),
-            expiries: TimerQueue::default(),
+            fingerprints: Fingerprinter::default(),
+            seller_index: FpMap::default(),
+            orders: FpMap::default(),
+            messages: FpMap::default(),
+            next_generation: 0,
+            deadlines: TimerWheel::new(DEADLINE_RESOLUTION_MS),
+            swept_at: NONE,
+            fired: Vec::new(),
             dedup: Dedup::default(),
             max_event_time: NONE,
             watermark: NONE,
@@ -174,7 +184,7 @@ impl Engine {
                 ),
             ));
         }
-        if !self.dedup.insert(&event.event_id, event.occurred_at) {
+        if !self.dedup.insert(self.fingerprints.of(&*event.event_id), event.occurred_at) {
             return Verdict::Duplicate(kind);
         }
         if let Err(r) = self.apply(event) {
@@ -191,14 +201,19 @@ impl Engine {
     }
 
     fn seller(&mut self, id: &str) -> u32 {
-        if let Some(&i) = self.seller_index.get(id) {
+        let fp = self.fingerprints.of(id);
+        if let Some(&i) = self.seller_index.get(&fp) {
             return i;
         }
-        let id: Arc<str> = id.into();
         let i = self.sellers.len() as u32;
-        self.sellers.push(SellerState { id: id.clone(), days: BTreeMap::new(), orders: HashMap::default(), messages: HashMap::default() });
-        self.seller_index.insert(id, i);
+        self.sellers.push(SellerState { id: id.into(), days: DayRing::default() });
+        self.seller_index.insert(fp, i);
         i
+    }
+
+    fn generation(&mut self) -> u32 {
+        self.next_generation = self.next_generation.wrapping_add(1);
+        self.next_generation
     }
 
     fn apply(&mut self, event: &Event<'_>) -> Result<(), Rejection> {
@@ -241,58 +256,32 @@ impl Engine {
     }
 
     fn order_step(&mut self, seller: u32, order_id: &str, step: Step, t: i64) -> Result<Item, Rejection> {
-        let (r, fresh) = match self.sellers[seller as usize].orders.get(order_id) {
-            Some(&r) => (r, false),
-            None => {
-                let key: Arc<str> = order_id.into();
-                let r = self.orders.insert(OrderState::new(key.clone(), seller, t));
-                self.sellers[seller as usize].orders.insert(key, r);
-                (r, true)
-            }
-        };
-        let order = self.orders.get_mut(r).expect("seller order maps and the order slab change together");
-        let terminal = order.terminal();
+        let key = self.fingerprints.of(&(seller, order_id));
+        let generation = self.generation();
+        let order = self.orders.entry(key).or_insert_with(|| OrderState::new(order_id, generation, seller, t));
+        let item = Item::Order(key, order.generation);
         if let Err(e) = order.apply(step, t, &self.targets, &mut self.fx) {
-            if fresh {
-                self.drop_item(Item::Order(r));
+            if order.generation == generation {
+                self.orders.remove(&key);
             }
             return Err(e);
         }
-        if fresh {
-            self.expiries.push(t.saturating_add(self.config.state_ttl_ms), Item::Order(r));
-        }
-        if let Some(end) = order.terminal().filter(|end| Some(*end) != terminal) {
-            self.expiries.push(end, Item::Order(r));
-        }
-        Ok(Item::Order(r))
+        Ok(item)
     }
 
     fn message_step(&mut self, seller: u32, message_id: &str, received: bool, t: i64) -> Result<Item, Rejection> {
-        let (r, fresh) = match self.sellers[seller as usize].messages.get(message_id) {
-            Some(&r) => (r, false),
-            None => {
-                let key: Arc<str> = message_id.into();
-                let r = self.messages.insert(MessageState::new(key.clone(), seller, t));
-                self.sellers[seller as usize].messages.insert(key, r);
-                (r, true)
-            }
-        };
-        let msg = self.messages.get_mut(r).expect("seller message maps and the message slab change together");
-        let had_reply = msg.replied != NONE && msg.received != NONE;
+        let key = self.fingerprints.of(&(seller, message_id));
+        let generation = self.generation();
+        let msg = self.messages.entry(key).or_insert_with(|| MessageState::new(message_id, generation, seller, t));
+        let item = Item::Message(key, msg.generation);
         let result = if received { msg.received(t, &self.targets, &mut self.fx) } else { msg.replied(t, &self.targets, &mut self.fx) };
         if let Err(e) = result {
-            if fresh {
-                self.drop_item(Item::Message(r));
+            if msg.generation == generation {
+                self.messages.remove(&key);
             }
             return Err(e);
         }
-        if fresh {
-            self.expiries.push(t.saturating_add(self.config.state_ttl_ms), Item::Message(r));
-        }
-        if !had_reply && msg.replied != NONE && msg.received != NONE {
-            self.expiries.push(msg.replied, Item::Message(r));
-        }
-        Ok(Item::Message(r))
+        Ok(item)
     }
 
     fn apply_effects(&mut self, seller: u32, item: Option<Item>) {
@@ -319,11 +308,10 @@ impl Engine {
     fn day_accs(&mut self, seller: u32, at: i64) -> &mut DayAccs {
         let day = self.calendar.day_of(Timestamp(at));
         debug_assert!(self.open_from.is_none_or(|f| day >= f), "a final day must never change");
-        let days = &mut self.sellers[seller as usize].days;
-        let accs = days.entry(day).or_insert_with(|| {
+        let (accs, fresh) = self.sellers[seller as usize].days.entry(day);
+        if fresh {
             self.active.entry(day).or_default().push(seller);
-            DayAccs::default()
-        });
+        }
         accs.changes += 1;
         if !accs.dirty {
             accs.dirty = true;
@@ -332,15 +320,23 @@ impl Engine {
         accs
     }
 
+    /// Fires the deadlines of the timer buckets event time has passed.
     fn fire_deadlines(&mut self) {
-        while let Some((_, (kind, item))) = self.deadlines.pop_due(self.max_event_time) {
+        let mut fired = std::mem::take(&mut self.fired);
+        self.deadlines.pop_expired(self.max_event_time, &mut fired);
+        self.fire(&mut fired);
+        self.fired = fired;
+    }
+
+    fn fire(&mut self, fired: &mut Vec<(i64, (TimerKind, Item))>) {
+        for (_, (kind, item)) in fired.drain(..) {
             self.fx.clear();
             let seller = match item {
-                Item::Order(r) => self.orders.get_mut(r).map(|o| {
+                Item::Order(key, generation) => self.orders.get_mut(&key).filter(|o| o.generation == generation).map(|o| {
                     o.fire(kind, &self.targets, &mut self.fx);
                     o.seller
                 }),
-                Item::Message(r) => self.messages.get_mut(r).map(|m| {
+                Item::Message(key, generation) => self.messages.get_mut(&key).filter(|m| m.generation == generation).map(|m| {
                     m.fire(&self.targets, &mut self.fx);
                     m.seller
                 }),
@@ -358,26 +354,45 @@ impl Engine {
         self.watermark = watermark;
         let first_open = self.calendar.day_of(Timestamp(watermark));
         self.close_days_before(first_open);
-        while let Some((_, item)) = self.expiries.pop_due(watermark) {
-            self.drop_item(item);
+        if self.swept_at == NONE || watermark - self.swept_at >= SWEEP_EVERY_MS {
+            self.swept_at = watermark;
+            self.sweep(watermark);
         }
         self.dedup.expire(watermark);
     }
 
-    /// Removes an order or message from the state, dead-lettering it if it never matched.
-    fn drop_item(&mut self, item: Item) {
-        let orphan = match item {
-            Item::Order(r) => self.orders.remove(r).map(|o| {
-                self.sellers[o.seller as usize].orders.remove(&o.key);
-                (o.created == NONE).then(|| orphan_order(&self.sellers[o.seller as usize].id, &o))
-            }),
-            Item::Message(r) => self.messages.remove(r).map(|m| {
-                self.sellers[m.seller as usize].messages.remove(&m.key);
-                (m.received == NONE).then(|| orphan_reply(&self.sellers[m.seller as usize].id, &m))
-            }),
-        };
-        if let Some(Some(dead)) = orphan {
-            self.stats.rejected.entry(dead.reason.as_str()).and_modify(|n| *n += 1).or_insert(1);
+    /// Releases every order and message that can no longer change: complete and behind the
+    /// watermark, or older than the state TTL (or all of them, at the end of a finite stream).
+    ///
+    /// Orphans among them are dead-lettered in event-time order, so output never depends on
+    /// hash order.
+    fn sweep(&mut self, watermark: i64) {
+        let ttl = self.config.state_ttl_ms;
+        let expired = |first_seen: i64, done: Option<i64>| done.is_some_and(|t| t <= watermark) || first_seen.saturating_add(ttl) <= watermark;
+        let mut orphans: Vec<(i64, DeadLetter)> = Vec::new();
+        let sellers = &self.sellers;
+        self.orders.retain(|_, o| {
+            if !expired(o.first_seen, o.terminal()) {
+                return true;
+            }
+            if o.created == NONE {
+                orphans.push((o.first_seen, orphan_order(&sellers[o.seller as usize].id, o)));
+            }
+            false
+        });
+        self.messages.retain(|_, m| {
+            let answered = (m.received != NONE && m.replied != NONE).then_some(m.replied);
+            if !expired(m.first_seen, answered) {
+                return true;
+            }
+            if m.received == NONE {
+                orphans.push((m.first_seen, orphan_reply(&sellers[m.seller as usize].id, m)));
+            }
+            false
+        });
+        orphans.sort_by(|a, b| (a.0, &a.1.payload).cmp(&(b.0, &b.1.payload)));
+        for (_, dead) in orphans {
+            self.stats.count_rejection(dead.reason);
             self.pending.push(Output::DeadLetter(dead));
         }
     }
@@ -387,15 +402,15 @@ impl Engine {
     /// Use it for finite inputs (a file replay, a test); a streaming run never finishes.
     pub fn finish(&mut self, out: &mut Vec<Output>) {
         if self.max_event_time != NONE {
+            let mut fired = std::mem::take(&mut self.fired);
+            self.deadlines.pop_due_exact(self.max_event_time, &mut fired);
+            self.fire(&mut fired);
             let last = self.calendar.day_of(Timestamp(self.max_event_time));
             self.close_days_before(last + 1);
             self.close_partial_periods(last);
             self.watermark = i64::MAX;
         }
-        let items: Vec<Item> = self.orders.refs().into_iter().map(Item::Order).chain(self.messages.refs().into_iter().map(Item::Message)).collect();
-        for item in items {
-            self.drop_item(item);
-        }
+        self.sweep(i64::MAX);
         self.drain(out);
     }
 }
@@ -412,7 +427,7 @@ fn orphan_order(seller: &str, o: &OrderState) -> DeadLetter {
     .filter(|(_, t)| *t != NONE)
     .map(|(k, t)| (k, Timestamp(t).to_string()))
     .collect();
-    let payload = serde_json::json!({"seller_id": seller, "order_id": &*o.key, "steps": steps}).to_string();
+    let payload = serde_json::json!({"seller_id": seller, "order_id": &*o.order_id, "steps": steps}).to_string();
     DeadLetter::new(
         Rejection::new(
             RejectReason::OrderWithoutCreation,
@@ -425,7 +440,7 @@ fn orphan_order(seller: &str, o: &OrderState) -> DeadLetter {
 }
 
 fn orphan_reply(seller: &str, m: &MessageState) -> DeadLetter {
-    let payload = serde_json::json!({"seller_id": seller, "message_id": &*m.key, "replied_at": Timestamp(m.replied).to_string()}).to_string();
+    let payload = serde_json::json!({"seller_id": seller, "message_id": &*m.message_id, "replied_at": Timestamp(m.replied).to_string()}).to_string();
     DeadLetter::new(
         Rejection::new(
             RejectReason::ReplyWithoutMessage,

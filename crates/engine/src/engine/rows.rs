@@ -58,9 +58,9 @@ impl Engine {
 
     fn forget_days_before(&mut self, cutoff: Day) {
         let keep = self.active.split_off(&cutoff);
-        for (day, sellers) in std::mem::replace(&mut self.active, keep) {
+        for (_, sellers) in std::mem::replace(&mut self.active, keep) {
             for s in sellers {
-                self.sellers[s as usize].days.remove(&day);
+                self.sellers[s as usize].days.forget_before(cutoff);
             }
         }
     }
@@ -90,13 +90,13 @@ impl Engine {
         let mut windows: BTreeSet<(Period, Arc<str>, u32)> = BTreeSet::new();
         for (s, day) in std::mem::take(&mut self.dirty) {
             let seller = &mut self.sellers[s as usize];
-            let Some(accs) = seller.days.get_mut(&day) else { continue };
+            let Some(accs) = seller.days.get_mut(day) else { continue };
             accs.dirty = false;
             for cadence in [Cadence::Day, Cadence::Week, Cadence::Month] {
                 let p = cadence.period_of(day);
                 let next = p.next();
                 for q in [p, next] {
-                    let has_data = seller.days.range(q.start..q.end).next().is_some();
+                    let has_data = seller.days.has_data(q.start, q.end);
                     if q.end > open_from && has_data {
                         windows.insert((q, seller.id.clone(), s));
                     }
@@ -112,7 +112,7 @@ impl Engine {
 
     fn sum(&self, seller: u32, p: Period) -> DayAccs {
         let mut total = DayAccs::default();
-        for accs in self.sellers[seller as usize].days.range(p.start..p.end).map(|(_, a)| a) {
+        for accs in self.sellers[seller as usize].days.range(p.start, p.end) {
             total.merge(accs);
         }
         total

@@ -22,14 +22,14 @@ pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
     Ok(ms.round() as i64)
 }
 
-/// Formats milliseconds compactly for tables: `45s`, `12m`, `3.5h`, `2.1d`.
+/// Formats milliseconds compactly for tables: `45s`, `12m`, `3.5h`, `24.0h`, `2.1d`.
 pub fn format_duration_ms(ms: f64) -> String {
     let s = ms / 1000.0;
     if s.abs() < 60.0 {
         format!("{s:.0}s")
     } else if s.abs() < 3600.0 {
         format!("{:.0}m", s / 60.0)
-    } else if s.abs() < 86_400.0 {
+    } else if s.abs() < 2.0 * 86_400.0 {
         format!("{:.1}h", s / 3600.0)
     } else {
         format!("{:.1}d", s / 86_400.0)
@@ -56,5 +56,7 @@ mod tests {
         assert_eq!(format_duration_ms(45_000.0), "45s");
         assert_eq!(format_duration_ms(720_000.0), "12m");
         assert_eq!(format_duration_ms(12_600_000.0), "3.5h");
+        assert_eq!(format_duration_ms(86_400_000.0), "24.0h");
+        assert_eq!(format_duration_ms(3.0 * 86_400_000.0), "3.0d");
     }
 }

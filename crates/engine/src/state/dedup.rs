@@ -1,39 +1,49 @@
 //! Seen event ids, kept only as long as an event with that time could still be accepted.
+//!
+//! Ids are held as fingerprints (see `fingerprint`), not strings: no allocation per event.
 
+use super::fingerprint::FpSet;
 use crate::contract::{Timestamp, DAY_MS};
-use ahash::HashSet;
 use std::collections::BTreeMap;
 
-/// Event ids by UTC day of `occurred_at`; a day's ids are dropped when the watermark passes the day.
+/// Event id fingerprints in one set, listed per UTC day of `occurred_at` so that a day's ids
+/// can be forgotten once the watermark passes it: one probe per event, whatever the lateness.
 #[derive(Debug, Default)]
 pub struct Dedup {
-    buckets: BTreeMap<i64, HashSet<Box<str>>>,
+    seen: FpSet,
+    by_day: BTreeMap<i64, Vec<u128>>,
 }
 
 impl Dedup {
-    /// Records an id; `false` if it was already seen.
-    pub fn insert(&mut self, id: &str, t: Timestamp) -> bool {
-        if self.buckets.values().any(|b| b.contains(id)) {
+    /// Records an id's fingerprint; `false` if it was already seen.
+    pub fn insert(&mut self, fp: u128, t: Timestamp) -> bool {
+        if !self.seen.insert(fp) {
             return false;
         }
-        self.buckets.entry(t.0.div_euclid(DAY_MS)).or_default().insert(id.into());
+        self.by_day.entry(t.0.div_euclid(DAY_MS)).or_default().push(fp);
         true
     }
 
     /// Forgets ids of days that end at or before the watermark: their events are too late anyway.
     pub fn expire(&mut self, watermark: i64) {
         let keep_from = watermark.div_euclid(DAY_MS);
-        self.buckets = self.buckets.split_off(&keep_from);
+        while self.by_day.first_key_value().is_some_and(|(day, _)| *day < keep_from) {
+            if let Some((_, ids)) = self.by_day.pop_first() {
+                for fp in ids {
+                    self.seen.remove(&fp);
+                }
+            }
+        }
     }
 
     /// How many ids are held.
     pub fn len(&self) -> usize {
-        self.buckets.values().map(HashSet::len).sum()
+        self.seen.len()
     }
 
     /// Whether no ids are held.
     pub fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
+        self.seen.is_empty()
     }
 }
 
@@ -44,11 +54,13 @@ mod tests {
     #[test]
     fn duplicates_are_found_across_days_until_expiry() {
         let mut d = Dedup::default();
-        assert!(d.insert("a", Timestamp(10)));
-        assert!(!d.insert("a", Timestamp(10 + 3 * DAY_MS)));
-        assert!(d.insert("b", Timestamp(DAY_MS + 5)));
+        let (a, b) = (1u128, 2u128);
+        assert!(d.insert(a, Timestamp(10)));
+        assert!(!d.insert(a, Timestamp(10 + 3 * DAY_MS)));
+        assert!(d.insert(b, Timestamp(DAY_MS + 5)));
         d.expire(DAY_MS);
         assert_eq!(d.len(), 1);
-        assert!(!d.insert("b", Timestamp(DAY_MS + 5)));
+        assert!(!d.insert(b, Timestamp(DAY_MS + 5)));
+        assert!(d.insert(a, Timestamp(DAY_MS + 5)), "forgotten once its day is behind the watermark");
     }
 }

@@ -6,7 +6,6 @@
 
 use crate::contract::{RejectReason, Rejection};
 use crate::methodology::MetricId;
-use std::sync::Arc;
 
 /// "Not happened (yet)" for a step time; keeps the state compact.
 pub const NONE: i64 = i64::MIN;
@@ -125,8 +124,10 @@ fn known(t: i64) -> bool {
 /// What is known of one seller-order.
 #[derive(Debug, Clone)]
 pub struct OrderState {
-    /// The order id.
-    pub key: Arc<str>,
+    /// The order id, for dead letters.
+    pub order_id: Box<str>,
+    /// Distinguishes this state from an earlier one of the same order (stale timers).
+    pub generation: u32,
     /// Index of the seller.
     pub seller: u32,
     /// Event time of the first step seen (drives the TTL).
@@ -150,9 +151,10 @@ pub struct OrderState {
 
 impl OrderState {
     /// An order first seen at `t`.
-    pub fn new(key: Arc<str>, seller: u32, t: i64) -> OrderState {
+    pub fn new(order_id: &str, generation: u32, seller: u32, t: i64) -> OrderState {
         OrderState {
-            key,
+            order_id: order_id.into(),
+            generation,
             seller,
             first_seen: t,
             created: NONE,
@@ -302,8 +304,10 @@ impl OrderState {
 /// What is known of one customer message and the seller's first reply to it.
 #[derive(Debug, Clone)]
 pub struct MessageState {
-    /// The message id.
-    pub key: Arc<str>,
+    /// The message id, for dead letters.
+    pub message_id: Box<str>,
+    /// Distinguishes this state from an earlier one of the same message (stale timers).
+    pub generation: u32,
     /// Index of the seller.
     pub seller: u32,
     /// Event time of the first event seen (drives the TTL).
@@ -317,8 +321,8 @@ pub struct MessageState {
 
 impl MessageState {
     /// A message first seen at `t`.
-    pub fn new(key: Arc<str>, seller: u32, t: i64) -> MessageState {
-        MessageState { key, seller, first_seen: t, received: NONE, replied: NONE, overdue: false }
+    pub fn new(message_id: &str, generation: u32, seller: u32, t: i64) -> MessageState {
+        MessageState { message_id: message_id.into(), generation, seller, first_seen: t, received: NONE, replied: NONE, overdue: false }
     }
 
     /// `message.received` at `t`.
@@ -394,7 +398,7 @@ mod tests {
         let mut orders = vec![steps.to_vec(), steps.iter().rev().copied().collect()];
         orders.push(vec![steps[2], steps[0], steps[3], steps[1]]);
         for order in orders {
-            let mut o = OrderState::new("o".into(), 0, 0);
+            let mut o = OrderState::new("o", 0, 0, 0);
             let mut fx = Vec::new();
             for (s, t) in order {
                 o.apply(s, t, &T, &mut fx).unwrap();
@@ -408,7 +412,7 @@ mod tests {
 
     #[test]
     fn overdue_counts_and_is_withdrawn_by_an_earlier_step() {
-        let mut o = OrderState::new("o".into(), 0, 0);
+        let mut o = OrderState::new("o", 0, 0, 0);
         let mut fx = Vec::new();
         o.apply(Step::Created { ship_by: 500 }, 0, &T, &mut fx).unwrap();
         o.fire(TimerKind::Confirm, &T, &mut fx);
@@ -423,7 +427,7 @@ mod tests {
 
     #[test]
     fn cancellation_before_a_deadline_withdraws_it() {
-        let mut o = OrderState::new("o".into(), 0, 0);
+        let mut o = OrderState::new("o", 0, 0, 0);
         let mut fx = Vec::new();
         o.apply(Step::Created { ship_by: 500 }, 0, &T, &mut fx).unwrap();
         o.fire(TimerKind::Confirm, &T, &mut fx);
@@ -437,7 +441,7 @@ mod tests {
 
     #[test]
     fn negative_durations_are_rejected_without_changing_state() {
-        let mut o = OrderState::new("o".into(), 0, 0);
+        let mut o = OrderState::new("o", 0, 0, 0);
         let mut fx = Vec::new();
         o.apply(Step::Confirmed, 10, &T, &mut fx).unwrap();
         let e = o.apply(Step::Created { ship_by: 500 }, 20, &T, &mut fx).unwrap_err();
@@ -447,7 +451,7 @@ mod tests {
 
     #[test]
     fn only_the_earliest_reply_counts() {
-        let mut m = MessageState::new("m".into(), 0, 0);
+        let mut m = MessageState::new("m", 0, 0, 0);
         let mut fx = Vec::new();
         m.replied(90, &T, &mut fx).unwrap();
         m.received(0, &T, &mut fx).unwrap();

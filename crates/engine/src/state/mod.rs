@@ -5,13 +5,15 @@
 //! once their last step is final, event ids once the watermark passes them.
 
 mod accs;
+mod days;
 mod dedup;
+mod fingerprint;
 mod lifecycle;
-mod slab;
 mod timers;
 
 pub use accs::{Acc, DayAccs};
+pub use days::DayRing;
 pub use dedup::Dedup;
+pub use fingerprint::{FpMap, Fingerprinter};
 pub use lifecycle::{Effect, MessageState, OrderState, Step, TimerKind, Targets, NONE};
-pub use slab::{Slab, SlotRef};
-pub use timers::TimerQueue;
+pub use timers::TimerWheel;

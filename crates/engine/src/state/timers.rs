@@ -1,41 +1,104 @@
-//! Event-time timers: a min-heap of (due time, payload).
+//! Event-time timers in a wheel of fixed-width buckets.
+//!
+//! Deadlines are pushed in roughly increasing order and fire in bulk as event time moves
+//! on, so a ring of buckets (one `Vec` per `width` of time) costs a push and a drain per
+//! timer, where a binary heap cost a logarithmic sift with cache misses on every pop.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 
-/// Timers that fire when event time (or the watermark) reaches their due time.
+/// Timers bucketed by due time; a bucket fires once time has passed its end.
 #[derive(Debug)]
-pub struct TimerQueue<T: Ord> {
-    heap: BinaryHeap<Reverse<(i64, T)>>,
+pub struct TimerWheel<T> {
+    width: i64,
+    /// Bucket number (`due.div_euclid(width)`) of `buckets[0]`.
+    base: i64,
+    buckets: VecDeque<Vec<(i64, T)>>,
+    len: usize,
 }
 
-impl<T: Ord> Default for TimerQueue<T> {
-    fn default() -> Self {
-        TimerQueue { heap: BinaryHeap::new() }
+impl<T: Copy> TimerWheel<T> {
+    /// A wheel whose buckets span `width` milliseconds: timers fire at most that late.
+    pub fn new(width: i64) -> Self {
+        TimerWheel { width, base: 0, buckets: VecDeque::new(), len: 0 }
     }
-}
 
-impl<T: Ord + Copy> TimerQueue<T> {
-    /// Schedules a payload at a due time (milliseconds).
+    /// Schedules a payload; a due time already in the past goes to the first bucket.
     pub fn push(&mut self, due: i64, payload: T) {
-        self.heap.push(Reverse((due, payload)));
+        let b = due.div_euclid(self.width);
+        if self.buckets.is_empty() {
+            self.base = b;
+        }
+        let i = (b - self.base).max(0) as usize;
+        if i >= self.buckets.len() {
+            self.buckets.resize_with(i + 1, Vec::new);
+        }
+        self.buckets[i].push((due, payload));
+        self.len += 1;
     }
 
-    /// The next payload due at or before `now`, earliest first.
-    pub fn pop_due(&mut self, now: i64) -> Option<(i64, T)> {
-        match self.heap.peek() {
-            Some(Reverse((due, _))) if *due <= now => self.heap.pop().map(|Reverse(x)| x),
-            _ => None,
+    /// Moves every timer of the buckets that ended at or before `now` into `out`.
+    pub fn pop_expired(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
+        while (self.base + 1).saturating_mul(self.width) <= now.saturating_add(1) {
+            let Some(bucket) = self.buckets.pop_front() else { break };
+            self.len -= bucket.len();
+            out.extend(bucket);
+            self.base += 1;
+        }
+    }
+
+    /// Moves every timer due at or before `now` into `out`, scanning the partial bucket too.
+    pub fn pop_due_exact(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
+        self.pop_expired(now, out);
+        if let Some(front) = self.buckets.front_mut() {
+            let before = front.len();
+            front.retain(|&(due, p)| {
+                if due <= now {
+                    out.push((due, p));
+                    false
+                } else {
+                    true
+                }
+            });
+            self.len -= before - front.len();
         }
     }
 
     /// Pending timers.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fires_whole_buckets_then_exactly() {
+        let mut w = TimerWheel::new(10);
+        for due in [5, 12, 19, 20, 3, 45] {
+            w.push(due, due);
+        }
+        let mut out = Vec::new();
+        w.pop_expired(18, &mut out);
+        assert_eq!(out.iter().map(|x| x.1).collect::<Vec<_>>(), vec![5, 3]);
+        out.clear();
+        w.pop_expired(19, &mut out);
+        assert_eq!(out.iter().map(|x| x.1).collect::<Vec<_>>(), vec![12, 19]);
+        out.clear();
+        w.pop_due_exact(20, &mut out);
+        assert_eq!(out.iter().map(|x| x.1).collect::<Vec<_>>(), vec![20]);
+        assert_eq!(w.len(), 1);
+        out.clear();
+        w.push(-100, -100);
+        w.pop_expired(21, &mut out);
+        assert!(out.is_empty(), "a past due time waits in the first bucket");
+        w.pop_due_exact(21, &mut out);
+        assert_eq!(out, vec![(-100, -100)]);
     }
 }

@@ -1,0 +1,99 @@
+//! `bench`: engine throughput on one core from in-memory NDJSON, and peak memory of a long stream.
+//!
+//! Throughput counts parse + validate + window + aggregate, nothing else: the events are
+//! generated into memory first and row emission happens as windows close, as in production.
+
+use crate::cli::BenchArgs;
+use crate::config::ConfigFile;
+use crate::generate::{generate, GeneratorConfig};
+use anyhow::Result;
+use quality_engine::contract::decode;
+use quality_engine::{Engine, EngineConfig};
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Instant;
+
+/// Runs the memory run (unless skipped), then the throughput runs, and prints the figures.
+pub fn run(config: Option<&Path>, args: BenchArgs) -> Result<()> {
+    let engine_config = ConfigFile::load(config)?.engine_config(None, None)?;
+    let stream = GeneratorConfig { sellers: args.sellers, days: args.days, seed: args.seed, timezone: engine_config.timezone, ..GeneratorConfig::default() };
+    if !args.throughput_only {
+        memory_run(&stream, &engine_config);
+    }
+    throughput_run(&stream, &engine_config, args.events);
+    Ok(())
+}
+
+fn memory_run(stream: &GeneratorConfig, config: &EngineConfig) {
+    println!("memory: streaming {} sellers x {} days through the engine ...", stream.sellers, stream.days);
+    let started = Instant::now();
+    let mut engine = Engine::new(config.clone());
+    let mut out = Vec::new();
+    let (mut events, mut rows) = (0u64, 0u64);
+    let mut peak_state = engine.state_sizes();
+    for line in generate(stream) {
+        engine.ingest(line.as_bytes());
+        events += 1;
+        if events % 100_000 == 0 {
+            engine.drain(&mut out);
+            rows += out.len() as u64;
+            out.clear();
+            let s = engine.state_sizes();
+            if s.seller_days + s.open_orders > peak_state.seller_days + peak_state.open_orders {
+                peak_state = s;
+            }
+        }
+    }
+    engine.finish(&mut out);
+    rows += out.len() as u64;
+    println!(
+        "memory: {events} events, {rows} rows in {:.1}s; peak RSS {} MiB (process high-water mark)",
+        started.elapsed().as_secs_f64(),
+        peak_rss_mib().map_or("unknown".into(), |m| m.to_string())
+    );
+    println!("memory: largest state seen: {}", serde_json::to_string(&peak_state).unwrap_or_default());
+}
+
+fn throughput_run(stream: &GeneratorConfig, config: &EngineConfig, n: usize) {
+    let mut buf = Vec::with_capacity(n * 260);
+    let mut ends = Vec::with_capacity(n);
+    for line in generate(stream).take(n) {
+        buf.extend_from_slice(line.as_bytes());
+        ends.push(buf.len());
+    }
+    let lines = || ends.iter().scan(0usize, |start, &end| Some(&buf[std::mem::replace(start, end)..end]));
+    println!("throughput: {} events ({:.0} MiB of NDJSON, {:.0} bytes/event) in memory", ends.len(), buf.len() as f64 / 1048576.0, buf.len() as f64 / ends.len() as f64);
+
+    let best = |f: &mut dyn FnMut() -> f64| (0..3).map(|_| f()).fold(0.0f64, f64::max);
+    let decode_rate = best(&mut || {
+        let t = Instant::now();
+        for line in lines() {
+            let _ = black_box(decode(black_box(line)));
+        }
+        ends.len() as f64 / t.elapsed().as_secs_f64()
+    });
+    let engine_rate = best(&mut || {
+        let mut engine = Engine::new(config.clone());
+        let mut out = Vec::new();
+        let t = Instant::now();
+        for (i, line) in lines().enumerate() {
+            black_box(engine.ingest(line));
+            if i % 65_536 == 0 {
+                engine.drain(&mut out);
+                out.clear();
+            }
+        }
+        engine.drain(&mut out);
+        ends.len() as f64 / t.elapsed().as_secs_f64()
+    });
+    println!("throughput: decode + validate only: {:.2} M events/s", decode_rate / 1e6);
+    println!("throughput: full engine (decode, validate, dedup, join, window, aggregate, emit): {:.2} M events/s on one core", engine_rate / 1e6);
+}
+
+/// The process's peak resident set size in MiB, from /proc (Linux).
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}

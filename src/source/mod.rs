@@ -1,0 +1,38 @@
+//! Where events come from. Each source yields raw payloads with a position for dead letters.
+
+mod file;
+
+pub use file::FileSource;
+
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+
+/// A parsed `--source` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// `file:PATH`: NDJSON, `-` for stdin.
+    File(PathBuf),
+}
+
+/// A parsed `--sink` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkSpec {
+    /// `file:DIR`: one NDJSON file per table.
+    File(PathBuf),
+}
+
+/// Parses `--source`.
+pub fn parse_source(spec: &str) -> Result<SourceSpec> {
+    match spec.split_once(':') {
+        Some(("file", path)) if !path.is_empty() => Ok(SourceSpec::File(path.into())),
+        _ => bail!("unsupported source {spec:?}; use file:PATH (NDJSON, file:- for stdin)"),
+    }
+}
+
+/// Parses `--sink`.
+pub fn parse_sink(spec: &str) -> Result<SinkSpec> {
+    match spec.split_once(':') {
+        Some(("file", dir)) if !dir.is_empty() => Ok(SinkSpec::File(dir.into())),
+        _ => bail!("unsupported sink {spec:?}; use file:DIR (writes windows.ndjson and dead_letter.ndjson)"),
+    }
+}

@@ -1,0 +1,129 @@
+//! The binary end to end: generate, run over files and stdin, demo, help and errors.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quality-pipeline"));
+    c.env("QP_LOG", "warn");
+    c
+}
+
+fn ok(c: &mut Command) -> String {
+    let out = c.output().expect("the binary runs");
+    assert!(out.status.success(), "{c:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn lines(p: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(p).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn generate_then_run_writes_rows_and_dead_letters_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.ndjson");
+    ok(bin().args(["generate", "--sellers", "12", "--days", "15", "--seed", "5", "--out"]).arg(&events));
+    let input = std::fs::read_to_string(&events).unwrap();
+    let n_lines = input.lines().count();
+    assert!(n_lines > 5000, "{n_lines} lines");
+
+    let out1 = dir.path().join("out1");
+    ok(bin().args(["run", "--source", &format!("file:{}", events.display()), "--sink", &format!("file:{}", out1.display())]));
+    let rows = lines(&out1.join("windows.ndjson"));
+    let dead = lines(&out1.join("dead_letter.ndjson"));
+    assert!(rows.iter().all(|r| r["is_final"] == true), "a file replay without --provisional-every emits final rows only");
+    for cadence in ["day", "week", "month", "rolling_7d", "rolling_30d"] {
+        assert!(rows.iter().any(|r| r["cadence"] == cadence), "no {cadence} rows");
+    }
+    assert!(!dead.is_empty());
+    for d in &dead {
+        assert!(d["reason"].is_string() && d["detail"].is_string() && d["source"].is_string(), "{d}");
+        assert!(d["payload"].is_string() || d["payload_hex"].is_string(), "dead letters keep the payload: {d}");
+    }
+    let too_late: Vec<_> = dead.iter().filter(|d| d["reason"] == "too_late").collect();
+    assert!(!too_late.is_empty(), "the default stream has too-late events");
+    for d in too_late {
+        let line_no: usize = d["source"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap();
+        assert_eq!(input.lines().nth(line_no - 1).unwrap(), d["payload"].as_str().unwrap(), "source points at the original line");
+    }
+
+    // Same input from stdin: byte-identical tables.
+    let out2 = dir.path().join("out2");
+    let mut child = bin()
+        .args(["run", "--source", "file:-", "--sink", &format!("file:{}", out2.display())])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    assert!(child.wait().unwrap().success());
+    assert_eq!(std::fs::read(out1.join("windows.ndjson")).unwrap(), std::fs::read(out2.join("windows.ndjson")).unwrap());
+}
+
+#[test]
+fn provisional_rows_are_superseded_by_final_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.ndjson");
+    ok(bin().args(["generate", "--sellers", "5", "--days", "10", "--seed", "9", "--out"]).arg(&events));
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        ok(bin().args(["run", "--source", &format!("file:{}", events.display()), "--sink", &format!("file:{}", out.display())]).args(extra));
+        lines(&out.join("windows.ndjson"))
+    };
+    let finals = run("final", &[]);
+    let upserts = run("prov", &["--provisional-every", "500"]);
+    assert!(upserts.iter().any(|r| r["is_final"] == false));
+    // Keep the highest version per key, as ClickHouse's ReplacingMergeTree does.
+    let mut latest = std::collections::BTreeMap::new();
+    for r in upserts {
+        let key = (r["seller_id"].to_string(), r["cadence"].to_string(), r["period_start"].to_string());
+        let v = r["version"].as_u64().unwrap();
+        if latest.get(&key).is_none_or(|(old, _): &(u64, serde_json::Value)| v >= *old) {
+            latest.insert(key, (v, r));
+        }
+    }
+    let merged: Vec<_> = latest.into_values().map(|(_, r)| r).collect();
+    let mut expected = finals.clone();
+    let key = |r: &serde_json::Value| (r["seller_id"].to_string(), r["cadence"].to_string(), r["period_start"].to_string());
+    expected.sort_by_key(key);
+    assert_eq!(merged.len(), expected.len());
+    assert_eq!(merged, expected, "upserts with provisional rows converge to the final rows");
+}
+
+#[test]
+fn demo_prints_the_weekly_breach_table() {
+    let out = ok(bin().args(["demo", "--sellers", "30", "--seed", "3"]));
+    assert!(out.contains("sellers breach at least one standard"), "{out}");
+    assert!(out.contains("target"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("seller-") && l.contains('!')), "{out}");
+}
+
+#[test]
+fn help_shows_examples_and_bad_arguments_say_what_to_do() {
+    let help = ok(bin().arg("--help"));
+    assert!(help.contains("Examples:") && help.contains("quality-pipeline demo"), "{help}");
+    let run_help = ok(bin().args(["run", "--help"]));
+    assert!(run_help.contains("file:"), "{run_help}");
+    let out = bin().args(["run", "--source", "kafak:orders", "--sink", "file:/tmp/x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported source") && err.contains("file:PATH"), "{err}");
+    let out = bin().args(["run", "--source", "file:/nonexistent/events.ndjson", "--sink", "file:/tmp/x"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open event file"));
+}
+
+#[test]
+fn a_config_file_changes_targets_and_bad_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("qp.toml");
+    std::fs::write(&cfg, "[standards.csi]\ntarget = 1.0\n[standards.nps]\ntarget = -100\n").unwrap();
+    let lenient = ok(bin().arg("--config").arg(&cfg).args(["demo", "--sellers", "20", "--seed", "3"]));
+    let strict = ok(bin().args(["demo", "--sellers", "20", "--seed", "3"]));
+    assert_ne!(lenient, strict);
+    assert!(lenient.contains(" 1.00"), "the target row shows the configured CSI target: {lenient}");
+    std::fs::write(&cfg, "[standards.csat]\ntarget = 1.0\n").unwrap();
+    let out = bin().arg("--config").arg(&cfg).args(["demo"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("unknown standard") && err.contains("csi"), "{err}");
+}

@@ -1,0 +1,216 @@
+//! Worked examples of docs/methodology.md, one test per rule, on hand-built events.
+
+mod common;
+
+use common::{cell, event, final_row, run_lines};
+use quality_engine::contract::RejectReason;
+use quality_engine::methodology::{MetricId, Status};
+use quality_engine::output::FINAL_VERSION;
+use quality_engine::window::Cadence;
+use quality_engine::{Engine, EngineConfig, Output, Verdict};
+use serde_json::json;
+
+fn created(id: &str, at: &str, order: &str, ship_by: &str) -> String {
+    event(id, "order.created", at, "s1", json!({"order_id": order, "customer_id": "c", "ship_by": ship_by}))
+}
+
+fn step(id: &str, kind: &str, at: &str, order: &str) -> String {
+    event(id, kind, at, "s1", json!({"order_id": order}))
+}
+
+fn review(id: &str, at: &str, rating: u8) -> String {
+    event(id, "review.submitted", at, "s1", json!({"review_id": id, "order_id": "o", "customer_id": "c", "rating": rating, "channel": "app"}))
+}
+
+fn nps(id: &str, at: &str, score: u8) -> String {
+    event(id, "nps.submitted", at, "s1", json!({"response_id": id, "customer_id": "c", "score": score}))
+}
+
+#[test]
+fn satisfaction_metrics_follow_their_formulas() {
+    let lines = vec![
+        review("r1", "2026-11-16T10:00:00+03:00", 5),
+        review("r2", "2026-11-17T10:00:00+03:00", 4),
+        review("r3", "2026-11-18T10:00:00+03:00", 3),
+        nps("n1", "2026-11-16T10:00:00+03:00", 10),
+        nps("n2", "2026-11-16T11:00:00+03:00", 9),
+        nps("n3", "2026-11-16T12:00:00+03:00", 7),
+        nps("n4", "2026-11-16T13:00:00+03:00", 3),
+    ];
+    let (out, _, _) = run_lines(EngineConfig::default(), &lines);
+    let week = final_row(&out, "s1", Cadence::Week, "2026-11-16");
+    let csi = cell(week, MetricId::Csi);
+    assert_eq!((csi.numerator, csi.denominator, csi.value), (12.0, 3, Some(4.0)));
+    assert_eq!(csi.status, Status::Fail);
+    assert_eq!(csi.deviation, Some(4.0 - 4.5));
+    let pos = cell(week, MetricId::PositiveReviewShare);
+    assert_eq!((pos.numerator, pos.denominator), (2.0, 3));
+    let n = cell(week, MetricId::Nps);
+    assert_eq!((n.numerator, n.denominator, n.value), (1.0, 4, Some(25.0)));
+    let day = final_row(&out, "s1", Cadence::Day, "2026-11-16");
+    assert!(day.metrics.iter().all(|c| c.metric != MetricId::Csi), "daily rows carry no base standards");
+}
+
+#[test]
+fn durations_count_on_the_completing_day_in_local_time() {
+    // Created 23:30 Moscow on the 16th, confirmed 00:30 on the 17th: counted on the 17th.
+    let lines = vec![
+        created("e1", "2026-11-16T23:30:00+03:00", "o1", "2026-11-18T12:00:00+03:00"),
+        step("e2", "order.confirmed", "2026-11-17T00:30:00+03:00", "o1"),
+        step("e3", "order.assembled", "2026-11-17T06:30:00+03:00", "o1"),
+        step("e4", "order.shipped", "2026-11-17T09:00:00+03:00", "o1"),
+    ];
+    let (out, _, _) = run_lines(EngineConfig::default(), &lines);
+    let d16 = final_row(&out, "s1", Cadence::Day, "2026-11-16");
+    assert_eq!(cell(d16, MetricId::ConfirmationTimeAvg).denominator, 0);
+    assert_eq!(cell(d16, MetricId::SellerCancellationShare).denominator, 1, "orders created count on the creation day");
+    let d17 = final_row(&out, "s1", Cadence::Day, "2026-11-17");
+    let c = cell(d17, MetricId::ConfirmationTimeAvg);
+    assert_eq!((c.numerator, c.denominator, c.value, c.status), (3600.0, 1, Some(3600.0), Status::Pass));
+    assert_eq!(cell(d17, MetricId::AssemblyTimeAvg).value, Some(6.0 * 3600.0));
+    assert_eq!(cell(d17, MetricId::OnTimeHandoverShare).value, Some(1.0));
+}
+
+#[test]
+fn an_unconfirmed_order_is_overdue_on_its_deadline_day_and_stays_overdue_when_confirmed_late() {
+    let lines = vec![
+        created("e1", "2026-11-16T10:00:00+03:00", "o1", "2026-11-18T12:00:00+03:00"),
+        review("r1", "2026-11-16T12:30:00+03:00", 5),
+        step("e2", "order.confirmed", "2026-11-17T13:00:00+03:00", "o1"),
+    ];
+    let (out, _, _) = run_lines(EngineConfig::default(), &lines);
+    let d16 = final_row(&out, "s1", Cadence::Day, "2026-11-16");
+    assert_eq!(cell(d16, MetricId::ConfirmationTimeAvg).overdue, 1);
+    let d17 = final_row(&out, "s1", Cadence::Day, "2026-11-17");
+    let c = cell(d17, MetricId::ConfirmationTimeAvg);
+    assert_eq!((c.value, c.overdue, c.status), (Some(27.0 * 3600.0), 0, Status::Fail));
+    assert_eq!(cell(final_row(&out, "s1", Cadence::Week, "2026-11-16"), MetricId::ConfirmationTimeAvg).overdue, 1);
+}
+
+#[test]
+fn overdue_shows_in_provisional_rows_the_same_day_and_is_withdrawn_by_an_earlier_step() {
+    let mut e = Engine::new(EngineConfig::default());
+    e.ingest(created("e1", "2026-11-16T10:00:00+03:00", "o1", "2026-11-18T12:00:00+03:00").as_bytes());
+    e.ingest(review("r1", "2026-11-16T12:05:00+03:00", 5).as_bytes());
+    let mut out = Vec::new();
+    e.flush(&mut out);
+    let provisional = |out: &[Output]| {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Row(r) if r.cadence == Cadence::Day && !r.is_final => Some(r.clone()),
+                _ => None,
+            })
+            .last()
+            .expect("a provisional daily row")
+    };
+    let first = provisional(&out);
+    assert_eq!(cell(&first, MetricId::ConfirmationTimeAvg).overdue, 1, "breach visible before the order is confirmed");
+    out.clear();
+    // The confirmation happened at 11:00 but arrives late (inside the 48 h lateness).
+    e.ingest(step("e2", "order.confirmed", "2026-11-16T11:00:00+03:00", "o1").as_bytes());
+    e.flush(&mut out);
+    let second = provisional(&out);
+    assert_eq!(cell(&second, MetricId::ConfirmationTimeAvg).overdue, 0);
+    assert_eq!(cell(&second, MetricId::ConfirmationTimeAvg).value, Some(3600.0));
+    assert!(second.version > first.version, "a corrected window is re-emitted with a higher version");
+}
+
+#[test]
+fn seller_cancellations_over_orders_created() {
+    let mut lines = Vec::new();
+    for i in 0..4 {
+        lines.push(created(&format!("c{i}"), "2026-11-16T10:00:00+03:00", &format!("o{i}"), "2026-11-18T12:00:00+03:00"));
+    }
+    lines.push(event("x1", "order.cancelled", "2026-11-16T10:30:00+03:00", "s1", json!({"order_id": "o0", "cancelled_by": "seller"})));
+    lines.push(event("x2", "order.cancelled", "2026-11-16T10:40:00+03:00", "s1", json!({"order_id": "o1", "cancelled_by": "customer"})));
+    let (out, _, _) = run_lines(EngineConfig::default(), &lines);
+    let c = cell(final_row(&out, "s1", Cadence::Day, "2026-11-16"), MetricId::SellerCancellationShare);
+    assert_eq!((c.numerator, c.denominator, c.value, c.status), (1.0, 4, Some(0.25), Status::Fail));
+}
+
+#[test]
+fn duplicates_count_once_and_too_late_events_are_rejected_and_kept_out() {
+    let lines = vec![
+        review("r1", "2026-11-16T10:00:00+03:00", 5),
+        review("r1", "2026-11-16T10:00:00+03:00", 5),
+        review("r2", "2026-11-20T10:00:00+03:00", 1),
+        // 2026-11-18T09:59 is more than 48 h before the latest event time (11-20 10:00).
+        review("r3", "2026-11-18T09:59:59+03:00", 1),
+        // Inside the lateness: corrects its window.
+        review("r4", "2026-11-18T10:00:01+03:00", 4),
+    ];
+    let (out, verdicts, engine) = run_lines(EngineConfig::default(), &lines);
+    assert!(matches!(verdicts[1], Verdict::Duplicate(_)));
+    match &verdicts[3] {
+        Verdict::Rejected(r) => assert_eq!(r.reason, RejectReason::TooLate),
+        v => panic!("expected too_late, got {v:?}"),
+    }
+    assert!(matches!(verdicts[4], Verdict::Accepted(_)));
+    let csi = cell(final_row(&out, "s1", Cadence::Week, "2026-11-16"), MetricId::Csi);
+    assert_eq!((csi.numerator, csi.denominator), (10.0, 3));
+    assert_eq!(engine.stats().rejected(RejectReason::TooLate), 1);
+    assert_eq!(engine.stats().duplicates_total(), 1);
+}
+
+#[test]
+fn previous_period_and_change_give_the_dynamics() {
+    let lines = vec![review("r1", "2026-11-10T10:00:00+03:00", 3), review("r2", "2026-11-17T10:00:00+03:00", 5)];
+    let (out, _, _) = run_lines(EngineConfig::default(), &lines);
+    let c = cell(final_row(&out, "s1", Cadence::Week, "2026-11-16"), MetricId::Csi);
+    assert_eq!((c.previous, c.change), (Some(3.0), Some(2.0)));
+    let r = final_row(&out, "s1", Cadence::Rolling7d, "2026-11-11");
+    assert_eq!(r.period_end, "2026-11-18");
+    assert_eq!(cell(r, MetricId::Csi).value, Some(5.0), "the review of the 10th left the 7-day window ending the 17th");
+}
+
+#[test]
+fn final_rows_have_the_final_version_and_month_rows_a_rank() {
+    let mut lines = vec![review("a1", "2026-11-16T10:00:00+03:00", 5)];
+    lines.push(event("b1", "review.submitted", "2026-11-16T10:00:00+03:00", "s2", json!({"review_id": "b1", "order_id": "o", "customer_id": "c", "rating": 1, "channel": "survey"})));
+    let (out, _, _) = run_lines(EngineConfig::default(), &lines);
+    let m1 = final_row(&out, "s1", Cadence::Month, "2026-11-01");
+    let m2 = final_row(&out, "s2", Cadence::Month, "2026-11-01");
+    assert_eq!(m1.version, FINAL_VERSION);
+    let (c1, c2) = (m1.composite.as_ref().unwrap(), m2.composite.as_ref().unwrap());
+    assert_eq!((c1.rank, c2.rank, c1.ranked_sellers), (Some(1), Some(2), Some(2)));
+    assert!(c1.score > c2.score);
+}
+
+#[test]
+fn shrinkage_example_from_the_methodology() {
+    // Two reviews at 5.0: shrunk CSI = (2*5 + 10*4.5) / 12.
+    let s = quality_engine::methodology::Standards::default();
+    let score = quality_engine::methodology::metric_score(MetricId::Csi, 10, 2, &s);
+    let shrunk = (2.0 * 5.0 + 10.0 * 4.5) / 12.0;
+    assert!((score - (shrunk - 3.0) / 2.0).abs() < 1e-12);
+}
+
+#[test]
+fn dst_days_in_berlin_are_23_and_25_hours() {
+    let config = EngineConfig { timezone: chrono_tz::Europe::Berlin, ..EngineConfig::default() };
+    // 2026-10-25 is 25 h long: an event at 23:30 local (22:30 UTC) is still on the 25th.
+    let lines = vec![
+        event("i1", "inquiry.resolved", "2026-10-25T22:30:00Z", "s1", json!({"inquiry_id": "i1", "first_contact": true})),
+        event("i2", "inquiry.resolved", "2026-10-25T23:30:00Z", "s1", json!({"inquiry_id": "i2", "first_contact": false})),
+    ];
+    let (out, _, _) = run_lines(config, &lines);
+    assert_eq!(cell(final_row(&out, "s1", Cadence::Day, "2026-10-25"), MetricId::FirstContactResolutionShare).value, Some(1.0));
+    assert_eq!(cell(final_row(&out, "s1", Cadence::Day, "2026-10-26"), MetricId::FirstContactResolutionShare).value, Some(0.0));
+}
+
+#[test]
+fn orphans_and_bad_events_are_rejected_with_reasons_never_dropped() {
+    let lines = vec![
+        step("e1", "order.confirmed", "2026-11-16T10:00:00+03:00", "ghost"),
+        "{not json".to_string(),
+        event("e2", "order.teleported", "2026-11-16T10:00:00+03:00", "s1", json!({})),
+    ];
+    let (out, verdicts, engine) = run_lines(EngineConfig::default(), &lines);
+    assert!(matches!(&verdicts[1], Verdict::Rejected(r) if r.reason == RejectReason::InvalidJson));
+    assert!(matches!(&verdicts[2], Verdict::Rejected(r) if r.reason == RejectReason::UnknownType));
+    let dead: Vec<_> = out.iter().filter_map(|o| if let Output::DeadLetter(d) = o { Some(d) } else { None }).collect();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].reason, RejectReason::OrderWithoutCreation);
+    assert!(dead[0].payload.as_deref().unwrap_or("").contains("ghost"));
+    assert_eq!(engine.stats().rejected_total(), 3);
+}
