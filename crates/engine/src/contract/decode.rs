@@ -6,7 +6,7 @@
 use super::event::{CancelledBy, Channel, Event, EventBody, EventType};
 use super::reject::{RejectReason, Rejection};
 use super::Timestamp;
-use serde::Deserialize;
+use super::raw::{Raw, Text};
 use std::borrow::Cow;
 
 /// Largest payload accepted, in bytes; anything larger is rejected as `oversized`.
@@ -16,77 +16,6 @@ pub const MAX_EVENT_BYTES: usize = 64 * 1024;
 const MIN_TIME: Timestamp = Timestamp(946_684_800_000);
 /// Latest accepted event time (2100-01-01T00:00:00Z).
 const MAX_TIME: Timestamp = Timestamp(4_102_444_800_000);
-
-/// Every field any type may carry; which are required depends on `type`.
-#[derive(Deserialize)]
-struct Raw<'a> {
-    #[serde(borrow)]
-    event_id: Option<Text<'a>>,
-    #[serde(borrow, rename = "type")]
-    kind: Option<Text<'a>>,
-    #[serde(borrow)]
-    occurred_at: Option<Text<'a>>,
-    #[serde(borrow)]
-    seller_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    order_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    customer_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    ship_by: Option<Text<'a>>,
-    #[serde(borrow)]
-    cancelled_by: Option<Text<'a>>,
-    #[serde(borrow)]
-    reason: Option<Text<'a>>,
-    #[serde(borrow)]
-    conversation_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    message_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    reply_id: Option<Text<'a>>,
-    #[serde(borrow)]
-    inquiry_id: Option<Text<'a>>,
-    first_contact: Option<bool>,
-    complete: Option<bool>,
-    #[serde(borrow)]
-    review_id: Option<Text<'a>>,
-    rating: Option<i64>,
-    #[serde(borrow)]
-    comment: Option<Text<'a>>,
-    #[serde(borrow)]
-    reasons: Option<Vec<Text<'a>>>,
-    #[serde(borrow)]
-    channel: Option<Text<'a>>,
-    #[serde(borrow)]
-    response_id: Option<Text<'a>>,
-    score: Option<i64>,
-}
-
-/// A JSON string borrowed from the payload when it has no escapes (serde's own `Cow<str>`
-/// always allocates inside an `Option`, which cost a third of decoding).
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
-            type Value = Text<'a>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V(std::marker::PhantomData))
-    }
-}
 
 /// The JSON type each known field must have, for naming the culprit when serde refuses.
 const FIELD_KINDS: &[(&str, FieldKind)] = &[
@@ -155,10 +84,12 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Rejection> {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return Err(Rejection::new(RejectReason::InvalidUtf8, None, "payload is not valid UTF-8; events must be UTF-8 JSON"));
     };
-    match serde_json::from_str::<Raw<'_>>(text) {
-        Ok(raw) => validate(raw),
-        Err(e) => Err(diagnose(text, e)),
+    // Filled in place: the struct is large, and moving it cost more than reading some events.
+    let mut raw = Raw::default();
+    if super::scan::scan(text, &mut raw).is_none() {
+        raw = serde_json::from_str::<Raw<'_>>(text).map_err(|e| diagnose(text, e))?;
     }
+    validate(&mut raw)
 }
 
 fn diagnose(text: &str, err: serde_json::Error) -> Rejection {
@@ -226,8 +157,8 @@ where
     })
 }
 
-fn validate(raw: Raw<'_>) -> Result<Event<'_>, Rejection> {
-    let kind = required(raw.kind, "type")?;
+fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {
+    let kind = required(raw.kind.take(), "type")?;
     let Some(event_type) = EventType::from_wire(&kind) else {
         return Err(Rejection::new(
             RejectReason::UnknownType,
@@ -235,61 +166,61 @@ fn validate(raw: Raw<'_>) -> Result<Event<'_>, Rejection> {
             format!("unknown event type {kind:?}; see schemas/ for the contract's types"),
         ));
     };
-    let event_id = required(raw.event_id, "event_id")?;
-    let occurred_at = time(raw.occurred_at, "occurred_at")?;
-    let seller_id = required(raw.seller_id, "seller_id")?;
+    let event_id = required(raw.event_id.take(), "event_id")?;
+    let occurred_at = time(raw.occurred_at.take(), "occurred_at")?;
+    let seller_id = required(raw.seller_id.take(), "seller_id")?;
     let body = match event_type {
         EventType::OrderCreated => {
-            let ship_by = time(raw.ship_by, "ship_by")?;
+            let ship_by = time(raw.ship_by.take(), "ship_by")?;
             if ship_by < occurred_at {
                 return Err(Rejection::new(RejectReason::NegativeDuration, Some("ship_by"), "`ship_by` is before the order was created"));
             }
-            EventBody::OrderCreated { order_id: required(raw.order_id, "order_id")?, customer_id: required(raw.customer_id, "customer_id")?, ship_by }
+            EventBody::OrderCreated { order_id: required(raw.order_id.take(), "order_id")?, customer_id: required(raw.customer_id.take(), "customer_id")?, ship_by }
         }
-        EventType::OrderConfirmed => EventBody::OrderConfirmed { order_id: required(raw.order_id, "order_id")? },
-        EventType::OrderAssembled => EventBody::OrderAssembled { order_id: required(raw.order_id, "order_id")? },
-        EventType::OrderShipped => EventBody::OrderShipped { order_id: required(raw.order_id, "order_id")? },
-        EventType::OrderDelivered => EventBody::OrderDelivered { order_id: required(raw.order_id, "order_id")? },
+        EventType::OrderConfirmed => EventBody::OrderConfirmed { order_id: required(raw.order_id.take(), "order_id")? },
+        EventType::OrderAssembled => EventBody::OrderAssembled { order_id: required(raw.order_id.take(), "order_id")? },
+        EventType::OrderShipped => EventBody::OrderShipped { order_id: required(raw.order_id.take(), "order_id")? },
+        EventType::OrderDelivered => EventBody::OrderDelivered { order_id: required(raw.order_id.take(), "order_id")? },
         EventType::OrderCancelled => EventBody::OrderCancelled {
-            order_id: required(raw.order_id, "order_id")?,
+            order_id: required(raw.order_id.take(), "order_id")?,
             cancelled_by: one_of(
-                raw.cancelled_by,
+                raw.cancelled_by.take(),
                 "cancelled_by",
                 &[("seller", CancelledBy::Seller), ("customer", CancelledBy::Customer), ("platform", CancelledBy::Platform)],
             )?,
-            reason: raw.reason.map(|t| t.0),
+            reason: raw.reason.take().map(|t| t.0),
         },
         EventType::MessageReceived => EventBody::MessageReceived {
-            conversation_id: required(raw.conversation_id, "conversation_id")?,
-            message_id: required(raw.message_id, "message_id")?,
-            customer_id: required(raw.customer_id, "customer_id")?,
+            conversation_id: required(raw.conversation_id.take(), "conversation_id")?,
+            message_id: required(raw.message_id.take(), "message_id")?,
+            customer_id: required(raw.customer_id.take(), "customer_id")?,
         },
         EventType::MessageReplied => EventBody::MessageReplied {
-            conversation_id: required(raw.conversation_id, "conversation_id")?,
-            message_id: required(raw.message_id, "message_id")?,
-            reply_id: required(raw.reply_id, "reply_id")?,
+            conversation_id: required(raw.conversation_id.take(), "conversation_id")?,
+            message_id: required(raw.message_id.take(), "message_id")?,
+            reply_id: required(raw.reply_id.take(), "reply_id")?,
         },
         EventType::InquiryResolved => EventBody::InquiryResolved {
-            inquiry_id: required(raw.inquiry_id, "inquiry_id")?,
-            first_contact: flag(raw.first_contact, "first_contact")?,
+            inquiry_id: required(raw.inquiry_id.take(), "inquiry_id")?,
+            first_contact: flag(raw.first_contact.take(), "first_contact")?,
         },
         EventType::AnswerAudited => {
-            EventBody::AnswerAudited { message_id: required(raw.message_id, "message_id")?, complete: flag(raw.complete, "complete")? }
+            EventBody::AnswerAudited { message_id: required(raw.message_id.take(), "message_id")?, complete: flag(raw.complete.take(), "complete")? }
         }
         EventType::ReviewSubmitted => EventBody::ReviewSubmitted {
-            review_id: required(raw.review_id, "review_id")?,
-            order_id: required(raw.order_id, "order_id")?,
-            customer_id: required(raw.customer_id, "customer_id")?,
-            rating: int_in(raw.rating, "rating", 1, 5)?,
-            comment: raw.comment.map(|t| t.0),
-            reasons: raw.reasons.unwrap_or_default().into_iter().map(|t| t.0).collect(),
-            channel: one_of(raw.channel, "channel", &[("app", Channel::App), ("survey", Channel::Survey)])?,
+            review_id: required(raw.review_id.take(), "review_id")?,
+            order_id: required(raw.order_id.take(), "order_id")?,
+            customer_id: required(raw.customer_id.take(), "customer_id")?,
+            rating: int_in(raw.rating.take(), "rating", 1, 5)?,
+            comment: raw.comment.take().map(|t| t.0),
+            reasons: raw.reasons.take().unwrap_or_default().into_iter().map(|t| t.0).collect(),
+            channel: one_of(raw.channel.take(), "channel", &[("app", Channel::App), ("survey", Channel::Survey)])?,
         },
         EventType::NpsSubmitted => EventBody::NpsSubmitted {
-            response_id: required(raw.response_id, "response_id")?,
-            customer_id: required(raw.customer_id, "customer_id")?,
-            score: int_in(raw.score, "score", 0, 10)?,
-            comment: raw.comment.map(|t| t.0),
+            response_id: required(raw.response_id.take(), "response_id")?,
+            customer_id: required(raw.customer_id.take(), "customer_id")?,
+            score: int_in(raw.score.take(), "score", 0, 10)?,
+            comment: raw.comment.take().map(|t| t.0),
         },
     };
     Ok(Event { event_id, occurred_at, seller_id, body })

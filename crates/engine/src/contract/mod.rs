@@ -6,6 +6,8 @@
 
 mod decode;
 mod event;
+mod raw;
+mod scan;
 mod reject;
 mod timestamp;
 

@@ -22,8 +22,9 @@ use std::sync::Arc;
 const RETAIN_DAYS: Day = 62;
 /// Deadlines fire at most this much event time late (always before their day can close).
 const DEADLINE_RESOLUTION_MS: i64 = 60_000;
-/// Open orders and messages are swept for expiry each time the watermark moves this far.
-const SWEEP_EVERY_MS: i64 = 3_600_000;
+/// Open orders and messages are swept for expiry each time the watermark moves this far
+/// (a sweep visits every open item, so it runs once per day of event time, not per event).
+const SWEEP_EVERY_MS: i64 = crate::contract::DAY_MS;
 
 /// One seller's state.
 #[derive(Debug)]

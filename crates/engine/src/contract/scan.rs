@@ -1,0 +1,336 @@
+//! A fast path for the common case: a flat JSON object of plain strings, integers and booleans.
+//!
+//! It reads the payload in one pass without building anything but the borrowed [`Raw`]. On
+//! anything it does not handle itself (escapes, floats, nested values, duplicate fields,
+//! malformed JSON) it returns `None` and the caller falls back to serde_json, which has the
+//! final word. So the scanner only has to be right about what it accepts: whenever it returns
+//! `Some`, serde_json would have produced the same [`Raw`] (checked by a property test).
+
+use super::raw::{Raw, Text};
+use std::borrow::Cow;
+
+/// Reads a flat event object into `raw`, or `None` to defer to serde_json (`raw` is then garbage).
+pub(super) fn scan<'a>(text: &'a str, raw: &mut Raw<'a>) -> Option<()> {
+    let mut s = Scanner { b: text.as_bytes(), text, i: 0 };
+    let mut seen: u32 = 0;
+    s.ws();
+    s.eat(b'{')?;
+    s.ws();
+    if s.peek()? == b'}' {
+        s.i += 1;
+    } else {
+        loop {
+            let key = s.string()?;
+            s.ws();
+            s.eat(b':')?;
+            s.ws();
+            let Some(field) = Field::of(key) else {
+                s.skip_plain_value()?;
+                if s.sep()? {
+                    continue;
+                }
+                break;
+            };
+            let bit = 1u32 << field as u32;
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            let text = |v: Option<&'a str>| v.map(|v| Text(Cow::Borrowed(v)));
+            match field {
+                Field::FirstContact => raw.first_contact = s.boolean()?,
+                Field::Complete => raw.complete = s.boolean()?,
+                Field::Rating => raw.rating = s.integer()?,
+                Field::Score => raw.score = s.integer()?,
+                Field::Reasons => raw.reasons = s.strings()?,
+                Field::EventId => raw.event_id = text(s.opt_string()?),
+                Field::Type => raw.kind = text(s.opt_string()?),
+                Field::OccurredAt => raw.occurred_at = text(s.opt_string()?),
+                Field::SellerId => raw.seller_id = text(s.opt_string()?),
+                Field::OrderId => raw.order_id = text(s.opt_string()?),
+                Field::CustomerId => raw.customer_id = text(s.opt_string()?),
+                Field::ShipBy => raw.ship_by = text(s.opt_string()?),
+                Field::CancelledBy => raw.cancelled_by = text(s.opt_string()?),
+                Field::Reason => raw.reason = text(s.opt_string()?),
+                Field::ConversationId => raw.conversation_id = text(s.opt_string()?),
+                Field::MessageId => raw.message_id = text(s.opt_string()?),
+                Field::ReplyId => raw.reply_id = text(s.opt_string()?),
+                Field::InquiryId => raw.inquiry_id = text(s.opt_string()?),
+                Field::ReviewId => raw.review_id = text(s.opt_string()?),
+                Field::Comment => raw.comment = text(s.opt_string()?),
+                Field::Channel => raw.channel = text(s.opt_string()?),
+                Field::ResponseId => raw.response_id = text(s.opt_string()?),
+            }
+            if !s.sep()? {
+                break;
+            }
+        }
+    }
+    s.ws();
+    (s.i == s.b.len()).then_some(())
+}
+
+/// The known fields; a bit per field refuses duplicates as serde's derive does.
+#[derive(Clone, Copy)]
+enum Field {
+    EventId,
+    Type,
+    OccurredAt,
+    SellerId,
+    OrderId,
+    CustomerId,
+    ShipBy,
+    CancelledBy,
+    Reason,
+    ConversationId,
+    MessageId,
+    ReplyId,
+    InquiryId,
+    FirstContact,
+    Complete,
+    ReviewId,
+    Rating,
+    Comment,
+    Reasons,
+    Channel,
+    ResponseId,
+    Score,
+}
+
+impl Field {
+    fn of(key: &str) -> Option<Field> {
+        Some(match key {
+            "event_id" => Field::EventId,
+            "type" => Field::Type,
+            "occurred_at" => Field::OccurredAt,
+            "seller_id" => Field::SellerId,
+            "order_id" => Field::OrderId,
+            "customer_id" => Field::CustomerId,
+            "ship_by" => Field::ShipBy,
+            "cancelled_by" => Field::CancelledBy,
+            "reason" => Field::Reason,
+            "conversation_id" => Field::ConversationId,
+            "message_id" => Field::MessageId,
+            "reply_id" => Field::ReplyId,
+            "inquiry_id" => Field::InquiryId,
+            "first_contact" => Field::FirstContact,
+            "complete" => Field::Complete,
+            "review_id" => Field::ReviewId,
+            "rating" => Field::Rating,
+            "comment" => Field::Comment,
+            "reasons" => Field::Reasons,
+            "channel" => Field::Channel,
+            "response_id" => Field::ResponseId,
+            "score" => Field::Score,
+            _ => return None,
+        })
+    }
+}
+
+struct Scanner<'a> {
+    b: &'a [u8],
+    text: &'a str,
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.b.get(self.i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    /// After a member: `true` on `,` (another member follows), `false` on `}`.
+    fn sep(&mut self) -> Option<bool> {
+        self.ws();
+        match self.peek()? {
+            b',' => {
+                self.i += 1;
+                self.ws();
+                Some(true)
+            }
+            b'}' => {
+                self.i += 1;
+                Some(false)
+            }
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> bool {
+        if self.b[self.i..].starts_with(word) {
+            self.i += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A string without escapes or control characters.
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let len = memchr::memchr2(b'"', b'\\', &self.b[start..])?;
+        let body = &self.b[start..start + len];
+        if body.iter().fold(false, |any, &c| any | (c < 0x20)) {
+            return None;
+        }
+        self.i += len;
+        self.eat(b'"')?;
+        self.text.get(start..start + len)
+    }
+
+    fn opt_string(&mut self) -> Option<Option<&'a str>> {
+        if self.literal(b"null") {
+            return Some(None);
+        }
+        self.string().map(Some)
+    }
+
+    fn boolean(&mut self) -> Option<Option<bool>> {
+        if self.literal(b"true") {
+            Some(Some(true))
+        } else if self.literal(b"false") {
+            Some(Some(false))
+        } else if self.literal(b"null") {
+            Some(None)
+        } else {
+            None
+        }
+    }
+
+    /// An integer in strict JSON syntax that fits an i64 (no fraction, exponent or leading zero).
+    fn integer(&mut self) -> Option<Option<i64>> {
+        if self.literal(b"null") {
+            return Some(None);
+        }
+        let neg = self.peek()? == b'-';
+        if neg {
+            self.i += 1;
+        }
+        let start = self.i;
+        let mut v: i64 = 0;
+        while let Some(c @ b'0'..=b'9') = self.peek() {
+            v = v.checked_mul(10)?.checked_add((c - b'0') as i64)?;
+            self.i += 1;
+        }
+        let n = self.i - start;
+        if n == 0 || (n > 1 && self.b[start] == b'0') || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        Some(Some(if neg { -v } else { v }))
+    }
+
+    fn strings(&mut self) -> Option<Option<Vec<Text<'a>>>> {
+        if self.literal(b"null") {
+            return Some(None);
+        }
+        self.eat(b'[')?;
+        let mut v = Vec::new();
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(Some(v));
+        }
+        loop {
+            self.ws();
+            v.push(Text(Cow::Borrowed(self.string()?)));
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(Some(v));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// An unknown member's value, when it is a plain string, integer, boolean or null.
+    fn skip_plain_value(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b't' | b'f' => self.boolean().map(drop),
+            b'n' => self.literal(b"null").then_some(()),
+            _ => self.integer().map(drop),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn serde(text: &str) -> Option<Raw<'_>> {
+        serde_json::from_str(text).ok()
+    }
+
+    fn fast(text: &str) -> Option<Raw<'_>> {
+        let mut raw = Raw::default();
+        scan(text, &mut raw).map(|()| raw)
+    }
+
+    const EVENT: &str = r#"{"event_id":"e1","type":"review.submitted","occurred_at":"2026-11-16T09:30:00+03:00","seller_id":"s1","review_id":"v","order_id":"o","customer_id":"c","rating":5,"comment":"ok","reasons":["fast","polite"],"channel":"app","extra":12,"flag":true,"nothing":null,"first_contact":false}"#;
+
+    #[test]
+    fn reads_what_serde_reads() {
+        let scanned = fast(EVENT).expect("a plain event is scanned");
+        assert_eq!(Some(&scanned), serde(EVENT).as_ref());
+        assert!(matches!(scanned.event_id, Some(Text(Cow::Borrowed(_)))));
+        let spaced = " {\n \"event_id\" : \"e\" , \"score\" : -3 ,\"reasons\":[ ] } \r\n";
+        assert_eq!(fast(spaced), serde(spaced));
+        assert_eq!(fast("{}"), Some(Raw::default()));
+    }
+
+    #[test]
+    fn defers_what_it_does_not_handle() {
+        for text in [
+            r#"{"event_id":"a\"b"}"#,
+            r#"{"rating":4.0}"#,
+            r#"{"rating":1e2}"#,
+            r#"{"rating":01}"#,
+            r#"{"rating":99999999999999999999}"#,
+            r#"{"extra":{"nested":1}}"#,
+            r#"{"extra":[1]}"#,
+            r#"{"extra":1.5}"#,
+            r#"{"seller_id":"a","seller_id":"b"}"#,
+            r#"{"seller_id":"a",}"#,
+            r#"{"seller_id":"a"} x"#,
+            r#"{"seller_id":5}"#,
+            "{\"seller_id\":\"tab\there\"}",
+            r#"["seller_id"]"#,
+            r#"{"seller_id":"a""#,
+        ] {
+            assert_eq!(fast(text), None, "{text}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+        #[test]
+        fn whatever_it_accepts_serde_reads_identically(cut in 0usize..400, at in 0usize..400, byte in any::<u8>(), mode in 0u8..3) {
+            let mut bytes = EVENT.as_bytes().to_vec();
+            let at = at % (bytes.len() + 1);
+            match mode {
+                0 => { bytes.truncate(cut.min(bytes.len())); }
+                1 => { bytes.insert(at, byte); }
+                _ => { if at < bytes.len() { bytes[at] = byte; } }
+            }
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                if let Some(scanned) = fast(text) {
+                    prop_assert_eq!(Some(scanned), serde(text));
+                }
+            }
+        }
+    }
+}
