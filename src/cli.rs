@@ -30,7 +30,9 @@ pub enum Command {
     #[command(after_help = "Example:\n  quality-pipeline generate --sellers 50 --days 28 --seed 7 --out events.ndjson")]
     Generate(GenerateArgs),
     /// Run the pipeline: read events from a source, write window rows and dead letters to a sink.
-    #[command(after_help = "Examples:\n  quality-pipeline run --source file:events.ndjson --sink file:out/\n  quality-pipeline generate | quality-pipeline run --source file:- --sink file:out/")]
+    #[command(
+        after_help = "Examples:\n  quality-pipeline run --source file:events.ndjson --sink file:out/\n  quality-pipeline generate | quality-pipeline run --source file:- --sink file:out/"
+    )]
     Run(RunArgs),
     /// Generate a synthetic marketplace, run it, and print this week's breaches (no servers needed).
     #[command(after_help = "Example:\n  quality-pipeline demo --sellers 100 --seed 3")]
@@ -120,9 +122,12 @@ pub struct BenchArgs {
     /// Days in the memory run.
     #[arg(long, default_value_t = 90)]
     pub days: u32,
-    /// Events held in memory for the throughput run.
+    /// Events held in memory for each throughput run.
     #[arg(long, default_value_t = 3_000_000)]
     pub events: usize,
+    /// Seller counts of the throughput runs (the state they need decides how much of it stays in cache).
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    pub throughput_sellers: Vec<u32>,
     /// Seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

@@ -76,10 +76,9 @@ mod tests {
 
     #[test]
     fn reads_sections_and_overrides() {
-        let f: ConfigFile = toml::from_str(
-            "[engine]\ntimezone = \"Europe/Berlin\"\nallowed_lateness = \"6h\"\n[standards.response_time_avg]\ntarget = \"15m\"\n",
-        )
-        .unwrap();
+        let f: ConfigFile =
+            toml::from_str("[engine]\ntimezone = \"Europe/Berlin\"\nallowed_lateness = \"6h\"\n[standards.response_time_avg]\ntarget = \"15m\"\n")
+                .unwrap();
         let c = f.engine_config(None, None).unwrap();
         assert_eq!(c.timezone, chrono_tz::Europe::Berlin);
         assert_eq!(c.allowed_lateness_ms, 6 * 3_600_000);

@@ -50,11 +50,7 @@ fn generate_then_run_writes_rows_and_dead_letters_deterministically() {
 
     // Same input from stdin: byte-identical tables.
     let out2 = dir.path().join("out2");
-    let mut child = bin()
-        .args(["run", "--source", "file:-", "--sink", &format!("file:{}", out2.display())])
-        .stdin(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = bin().args(["run", "--source", "file:-", "--sink", &format!("file:{}", out2.display())]).stdin(Stdio::piped()).spawn().unwrap();
     std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());

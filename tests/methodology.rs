@@ -100,7 +100,7 @@ fn overdue_shows_in_provisional_rows_the_same_day_and_is_withdrawn_by_an_earlier
                 Output::Row(r) if r.cadence == Cadence::Day && !r.is_final => Some(r.clone()),
                 _ => None,
             })
-            .last()
+            .next_back()
             .expect("a provisional daily row")
     };
     let first = provisional(&out);
@@ -166,7 +166,13 @@ fn previous_period_and_change_give_the_dynamics() {
 #[test]
 fn final_rows_have_the_final_version_and_month_rows_a_rank() {
     let mut lines = vec![review("a1", "2026-11-16T10:00:00+03:00", 5)];
-    lines.push(event("b1", "review.submitted", "2026-11-16T10:00:00+03:00", "s2", json!({"review_id": "b1", "order_id": "o", "customer_id": "c", "rating": 1, "channel": "survey"})));
+    lines.push(event(
+        "b1",
+        "review.submitted",
+        "2026-11-16T10:00:00+03:00",
+        "s2",
+        json!({"review_id": "b1", "order_id": "o", "customer_id": "c", "rating": 1, "channel": "survey"}),
+    ));
     let (out, _, _) = run_lines(EngineConfig::default(), &lines);
     let m1 = final_row(&out, "s1", Cadence::Month, "2026-11-01");
     let m2 = final_row(&out, "s2", Cadence::Month, "2026-11-01");

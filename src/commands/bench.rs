@@ -16,11 +16,14 @@ use std::time::Instant;
 /// Runs the memory run (unless skipped), then the throughput runs, and prints the figures.
 pub fn run(config: Option<&Path>, args: BenchArgs) -> Result<()> {
     let engine_config = ConfigFile::load(config)?.engine_config(None, None)?;
-    let stream = GeneratorConfig { sellers: args.sellers, days: args.days, seed: args.seed, timezone: engine_config.timezone, ..GeneratorConfig::default() };
+    let stream =
+        GeneratorConfig { sellers: args.sellers, days: args.days, seed: args.seed, timezone: engine_config.timezone, ..GeneratorConfig::default() };
     if !args.throughput_only {
         memory_run(&stream, &engine_config);
     }
-    throughput_run(&stream, &engine_config, args.events);
+    for sellers in args.throughput_sellers {
+        throughput_run(&GeneratorConfig { sellers, ..stream.clone() }, &engine_config, args.events);
+    }
     Ok(())
 }
 
@@ -62,7 +65,13 @@ fn throughput_run(stream: &GeneratorConfig, config: &EngineConfig, n: usize) {
         ends.push(buf.len());
     }
     let lines = || ends.iter().scan(0usize, |start, &end| Some(&buf[std::mem::replace(start, end)..end]));
-    println!("throughput: {} events ({:.0} MiB of NDJSON, {:.0} bytes/event) in memory", ends.len(), buf.len() as f64 / 1048576.0, buf.len() as f64 / ends.len() as f64);
+    println!(
+        "throughput, {} sellers: {} events ({:.0} MiB of NDJSON, {:.0} bytes/event) in memory, best of 3 runs",
+        stream.sellers,
+        ends.len(),
+        buf.len() as f64 / 1048576.0,
+        buf.len() as f64 / ends.len() as f64
+    );
 
     let best = |f: &mut dyn FnMut() -> f64| (0..3).map(|_| f()).fold(0.0f64, f64::max);
     let decode_rate = best(&mut || {
@@ -86,8 +95,8 @@ fn throughput_run(stream: &GeneratorConfig, config: &EngineConfig, n: usize) {
         engine.drain(&mut out);
         ends.len() as f64 / t.elapsed().as_secs_f64()
     });
-    println!("throughput: decode + validate only: {:.2} M events/s", decode_rate / 1e6);
-    println!("throughput: full engine (decode, validate, dedup, join, window, aggregate, emit): {:.2} M events/s on one core", engine_rate / 1e6);
+    println!("  decode + validate only: {:.2} M events/s", decode_rate / 1e6);
+    println!("  full engine (decode, validate, dedup, join, window, aggregate, emit): {:.2} M events/s on one core", engine_rate / 1e6);
 }
 
 /// The process's peak resident set size in MiB, from /proc (Linux).

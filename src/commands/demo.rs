@@ -36,10 +36,7 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
 
     let last_week = weeks.iter().map(|r| r.period_start.clone()).max().unwrap_or_default();
     let this_week: Vec<&WindowRow> = weeks.iter().filter(|r| r.period_start == last_week).collect();
-    println!(
-        "quality-pipeline demo: {} sellers, {} days from {} ({}), seed {}",
-        gen.sellers, gen.days, gen.start, gen.timezone, gen.seed
-    );
+    println!("quality-pipeline demo: {} sellers, {} days from {} ({}), seed {}", gen.sellers, gen.days, gen.start, gen.timezone, gen.seed);
     let rejected: Vec<String> = stats.rejected_by_reason().map(|(r, n)| format!("{r} {n}")).collect();
     println!(
         "events: {} accepted, {} duplicates, {} rejected ({}) in {:.2}s\n",
@@ -50,6 +47,8 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     print!("{}", breach_table(&this_week, args.top));
-    println!("All rows and dead letters: quality-pipeline generate > events.ndjson && quality-pipeline run --source file:events.ndjson --sink file:out/");
+    println!(
+        "All rows and dead letters: quality-pipeline generate > events.ndjson && quality-pipeline run --source file:events.ndjson --sink file:out/"
+    );
     Ok(())
 }

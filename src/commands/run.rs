@@ -4,7 +4,7 @@ use crate::cli::RunArgs;
 use crate::config::ConfigFile;
 use crate::pipeline::{replay, ReplayOptions};
 use crate::sink::FileSink;
-use crate::source::{parse_source, parse_sink, FileSource, SinkSpec, SourceSpec};
+use crate::source::{parse_sink, parse_source, FileSource, SinkSpec, SourceSpec};
 use anyhow::Result;
 use quality_engine::Engine;
 use std::path::Path;

@@ -82,8 +82,5 @@ fn short(m: MetricId) -> &'static str {
 
 /// The inclusive last day of a window from its exclusive `period_end` (`YYYY-MM-DD`).
 fn last_day(period_end: &str) -> String {
-    chrono::NaiveDate::parse_from_str(period_end, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.pred_opt())
-        .map_or_else(|| period_end.to_owned(), |d| d.to_string())
+    chrono::NaiveDate::parse_from_str(period_end, "%Y-%m-%d").ok().and_then(|d| d.pred_opt()).map_or_else(|| period_end.to_owned(), |d| d.to_string())
 }

@@ -2,10 +2,10 @@
 
 #![allow(dead_code)]
 
+use quality_engine::methodology::MetricId;
 use quality_engine::output::{MetricCell, WindowRow};
 use quality_engine::window::Cadence;
 use quality_engine::{Engine, EngineConfig, Output, Verdict};
-use quality_engine::methodology::MetricId;
 use serde_json::{json, Value};
 
 /// An event line with the envelope filled in; `fields` adds the type's own fields.

@@ -4,9 +4,9 @@
 //! parsed a second time, to name the field at fault in the rejection.
 
 use super::event::{CancelledBy, Channel, Event, EventBody, EventType};
+use super::raw::{Raw, Text};
 use super::reject::{RejectReason, Rejection};
 use super::Timestamp;
-use super::raw::{Raw, Text};
 use std::borrow::Cow;
 
 /// Largest payload accepted, in bytes; anything larger is rejected as `oversized`.
@@ -175,7 +175,11 @@ fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {
             if ship_by < occurred_at {
                 return Err(Rejection::new(RejectReason::NegativeDuration, Some("ship_by"), "`ship_by` is before the order was created"));
             }
-            EventBody::OrderCreated { order_id: required(raw.order_id.take(), "order_id")?, customer_id: required(raw.customer_id.take(), "customer_id")?, ship_by }
+            EventBody::OrderCreated {
+                order_id: required(raw.order_id.take(), "order_id")?,
+                customer_id: required(raw.customer_id.take(), "customer_id")?,
+                ship_by,
+            }
         }
         EventType::OrderConfirmed => EventBody::OrderConfirmed { order_id: required(raw.order_id.take(), "order_id")? },
         EventType::OrderAssembled => EventBody::OrderAssembled { order_id: required(raw.order_id.take(), "order_id")? },

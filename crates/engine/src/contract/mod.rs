@@ -7,8 +7,8 @@
 mod decode;
 mod event;
 mod raw;
-mod scan;
 mod reject;
+mod scan;
 mod timestamp;
 
 pub use decode::{decode, MAX_EVENT_BYTES};

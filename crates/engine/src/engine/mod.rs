@@ -14,7 +14,7 @@ use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timesta
 use crate::methodology::MetricId;
 use crate::output::{DeadLetter, Output, Stats, Verdict};
 use crate::state::{DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, MessageState, OrderState, Step, Targets, TimerKind, TimerWheel, NONE};
-use crate::window::{Calendar, Day};
+use crate::window::{Calendar, Day, Period};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -83,6 +83,8 @@ pub struct Engine {
     /// Sellers with an accumulator on each held day.
     active: BTreeMap<Day, Vec<u32>>,
     dirty: Vec<(u32, Day)>,
+    /// Open windows whose provisional row was emitted: their final row is due even if empty.
+    published: ahash::HashSet<(u32, Period)>,
     pending: Vec<Output>,
     stats: Stats,
     fx: Vec<Effect>,
@@ -110,6 +112,7 @@ impl Engine {
             open_from: None,
             active: BTreeMap::new(),
             dirty: Vec::new(),
+            published: ahash::HashSet::default(),
             pending: Vec::new(),
             stats: Stats::default(),
             fx: Vec::new(),
@@ -185,10 +188,12 @@ impl Engine {
                 ),
             ));
         }
-        if !self.dedup.insert(self.fingerprints.of(&*event.event_id), event.occurred_at) {
+        let id = self.fingerprints.of(&*event.event_id);
+        if !self.dedup.insert(id, event.occurred_at) {
             return Verdict::Duplicate(kind);
         }
         if let Err(r) = self.apply(event) {
+            self.dedup.forget(id);
             return Verdict::Rejected(r);
         }
         if t > self.max_event_time {

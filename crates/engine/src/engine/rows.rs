@@ -72,14 +72,23 @@ impl Engine {
         set.into_iter().map(|(_, s)| s).collect()
     }
 
+    /// Emits the final rows of a window: for every seller with net content in it, and for
+    /// every seller whose provisional row of it was published (to replace that row).
     fn emit_final(&mut self, p: Period) {
-        let sellers = self.sellers_in(p);
-        if sellers.is_empty() {
-            return;
+        let mut rows: Vec<WindowRow> = Vec::new();
+        let mut ranked: Vec<usize> = Vec::new();
+        for s in self.sellers_in(p) {
+            let published = self.published.remove(&(s, p));
+            let cur = self.sum(s, p);
+            if !cur.is_empty() {
+                ranked.push(rows.len());
+            } else if !published {
+                continue;
+            }
+            rows.push(self.build_row(s, p, &cur, true));
         }
-        let mut rows: Vec<WindowRow> = sellers.iter().map(|&s| self.build_row(s, p, true)).collect();
         if p.cadence == Cadence::Month {
-            rank(&mut rows);
+            rank(&mut rows, &ranked);
         }
         self.pending.extend(rows.into_iter().map(Output::Row));
     }
@@ -104,7 +113,12 @@ impl Engine {
             }
         }
         for (p, _, s) in windows {
-            let row = self.build_row(s, p, false);
+            let cur = self.sum(s, p);
+            if cur.is_empty() {
+                continue;
+            }
+            let row = self.build_row(s, p, &cur, false);
+            self.published.insert((s, p));
             self.pending.push(Output::Row(row));
         }
         self.drain(out);
@@ -118,9 +132,8 @@ impl Engine {
         total
     }
 
-    fn build_row(&self, seller: u32, p: Period, is_final: bool) -> WindowRow {
+    fn build_row(&self, seller: u32, p: Period, cur: &DayAccs, is_final: bool) -> WindowRow {
         let standards = &self.config.standards;
-        let cur = self.sum(seller, p);
         let prev = self.sum(seller, p.previous());
         let metrics = standards
             .metrics_for(p.cadence)
@@ -160,12 +173,13 @@ impl Engine {
     }
 }
 
-/// Competition ranking by composite score, best first: equal scores share a rank (1, 2, 2, 4).
-fn rank(rows: &mut [WindowRow]) {
+/// Competition ranking by composite score of the rows at `ranked`, best first: equal scores
+/// share a rank (1, 2, 2, 4). Other rows (published windows left empty) get no rank.
+fn rank(rows: &mut [WindowRow], ranked: &[usize]) {
     let score = |r: &WindowRow| r.composite.as_ref().map_or(0.0, |c| c.score);
-    let mut order: Vec<usize> = (0..rows.len()).collect();
+    let mut order: Vec<usize> = ranked.to_vec();
     order.sort_by(|&a, &b| score(&rows[b]).total_cmp(&score(&rows[a])).then_with(|| rows[a].seller_id.cmp(&rows[b].seller_id)));
-    let n = rows.len() as u32;
+    let n = ranked.len() as u32;
     let mut prev: Option<(f64, u32)> = None;
     for (pos, &i) in order.iter().enumerate() {
         let s = score(&rows[i]);

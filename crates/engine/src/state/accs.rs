@@ -25,6 +25,11 @@ pub struct DayAccs {
 }
 
 impl DayAccs {
+    /// Whether nothing is counted: every numerator, denominator and overdue count is zero.
+    pub fn is_empty(&self) -> bool {
+        self.metrics.iter().all(|a| *a == Acc::default())
+    }
+
     /// Adds another day's sums into this one (days merge into weeks, months, rolling windows).
     pub fn merge(&mut self, other: &DayAccs) {
         for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {

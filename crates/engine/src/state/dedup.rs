@@ -24,6 +24,11 @@ impl Dedup {
         true
     }
 
+    /// Forgets one id again (its event was rejected after all, so a re-send is judged anew).
+    pub fn forget(&mut self, fp: u128) {
+        self.seen.remove(&fp);
+    }
+
     /// Forgets ids of days that end at or before the watermark: their events are too late anyway.
     pub fn expire(&mut self, watermark: i64) {
         let keep_from = watermark.div_euclid(DAY_MS);

@@ -14,6 +14,6 @@ mod timers;
 pub use accs::{Acc, DayAccs};
 pub use days::DayRing;
 pub use dedup::Dedup;
-pub use fingerprint::{FpMap, Fingerprinter};
-pub use lifecycle::{Effect, MessageState, OrderState, Step, TimerKind, Targets, NONE};
+pub use fingerprint::{Fingerprinter, FpMap};
+pub use lifecycle::{Effect, MessageState, OrderState, Step, Targets, TimerKind, NONE};
 pub use timers::TimerWheel;

@@ -22,18 +22,22 @@ impl<T: Copy> TimerWheel<T> {
         TimerWheel { width, base: 0, buckets: VecDeque::new(), len: 0 }
     }
 
-    /// Schedules a payload; a due time already in the past goes to the first bucket.
+    /// Schedules a payload in the bucket of its due time (a past bucket fires at the next pop).
     pub fn push(&mut self, due: i64, payload: T) {
         let b = due.div_euclid(self.width);
         if self.buckets.is_empty() {
             self.base = b;
         }
-        let i = (b - self.base).max(0) as usize;
+        while b < self.base {
+            self.buckets.push_front(Vec::new());
+            self.base -= 1;
+        }
+        self.len += 1;
+        let i = (b - self.base) as usize;
         if i >= self.buckets.len() {
             self.buckets.resize_with(i + 1, Vec::new);
         }
         self.buckets[i].push((due, payload));
-        self.len += 1;
     }
 
     /// Moves every timer of the buckets that ended at or before `now` into `out`.
@@ -96,9 +100,12 @@ mod tests {
         assert_eq!(w.len(), 1);
         out.clear();
         w.push(-100, -100);
+        w.push(33, 33);
         w.pop_expired(21, &mut out);
-        assert!(out.is_empty(), "a past due time waits in the first bucket");
-        w.pop_due_exact(21, &mut out);
-        assert_eq!(out, vec![(-100, -100)]);
+        assert_eq!(out, vec![(-100, -100)], "a due time in a past bucket fires at the next pop");
+        assert_eq!(w.len(), 2, "33 is not due yet even though it is before the wheel's later buckets");
+        out.clear();
+        w.pop_expired(40, &mut out);
+        assert_eq!(out, vec![(33, 33)]);
     }
 }
