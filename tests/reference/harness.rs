@@ -52,8 +52,8 @@ pub fn convert(r: &WindowRow) -> Row {
     Row {
         seller: r.seller_id.to_string(),
         cadence: text(&r.cadence),
-        start: date(&r.period_start),
-        end: date(&r.period_end),
+        start: date(&r.period_start.to_string()),
+        end: date(&r.period_end.to_string()),
         cells,
         composite: r.composite.as_ref().map(|c| Comp { score: c.score, rank: c.rank, ranked: c.ranked_sellers }),
     }

@@ -127,6 +127,19 @@ impl Field {
     }
 }
 
+/// Bytes that end the fast scan of a string: the closing quote, an escape, a control character.
+static STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 struct Scanner<'a> {
     b: &'a [u8],
     text: &'a str,
@@ -178,11 +191,7 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let len = memchr::memchr2(b'"', b'\\', &self.b[start..])?;
-        let body = &self.b[start..start + len];
-        if body.iter().fold(false, |any, &c| any | (c < 0x20)) {
-            return None;
-        }
+        let len = self.b[start..].iter().position(|&c| STOP[c as usize])?;
         self.i += len;
         self.eat(b'"')?;
         self.text.get(start..start + len)
