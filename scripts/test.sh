@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, then every test in release mode
-# (the reference check replays large streams). It starts the servers the tests need itself;
-# the engine and file adapters need none.
+# (the reference check replays large streams). The ClickHouse tests start the real ClickHouse
+# engine themselves (chDB behind tests/chdb_server/server.py) unless CLICKHOUSE_URL points at a
+# server; this script installs the adapter's Python packages when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== test servers"
+if ! python3 -c "import chdb, lz4, clickhouse_cityhash" 2>/dev/null; then
+  echo "installing the ClickHouse adapter's packages (chdb-core, about 270 MB, once)"
+  python3 -m pip install --quiet --disable-pip-version-check -r tests/chdb_server/requirements.txt
+fi
+python3 -m unittest discover -s tests/chdb_server -p 'test_*.py'
 
 echo "== format"
 cargo fmt --all --check

@@ -37,6 +37,9 @@ pub enum Command {
     /// Generate a synthetic marketplace, run it, and print this week's breaches (no servers needed).
     #[command(after_help = "Example:\n  quality-pipeline demo --sellers 100 --seed 3")]
     Demo(DemoArgs),
+    /// Create or upgrade the ClickHouse schema (idempotent; `run` also does it at start).
+    #[command(after_help = "Example:\n  quality-pipeline migrate --clickhouse-url http://127.0.0.1:8123")]
+    Migrate(MigrateArgs),
     /// Measure engine throughput (events/s on one core) and peak memory.
     #[command(after_help = "Example:\n  quality-pipeline bench --sellers 10000 --days 90")]
     Bench(BenchArgs),
@@ -85,9 +88,15 @@ pub struct RunArgs {
     /// Event source: `file:PATH` (NDJSON; `file:-` for stdin).
     #[arg(long, value_name = "SOURCE")]
     pub source: String,
-    /// Result sink: `file:DIR` (one NDJSON file per table).
+    /// Result sink: `file:DIR` (one NDJSON file per table) or `clickhouse` (see --clickhouse-url).
     #[arg(long, value_name = "SINK")]
     pub sink: String,
+    /// ClickHouse connection, for `--sink clickhouse`.
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// Make the sink durable every N events (and at the end).
+    #[arg(long, value_name = "N", default_value_t = 1_048_576)]
+    pub commit_every: u64,
     /// Override the config's time zone.
     #[arg(long)]
     pub timezone: Option<String>,
@@ -97,6 +106,28 @@ pub struct RunArgs {
     /// Also emit provisional rows of changed open windows every N events.
     #[arg(long, value_name = "N")]
     pub provisional_every: Option<u64>,
+}
+
+/// ClickHouse connection flags; the config's `[clickhouse]` section gives the defaults.
+#[derive(Debug, Clone, Args)]
+pub struct ClickHouseArgs {
+    /// ClickHouse HTTP URL.
+    #[arg(long, env = "QP_CLICKHOUSE_URL", value_name = "URL")]
+    pub clickhouse_url: Option<String>,
+    /// ClickHouse database.
+    #[arg(long, env = "QP_CLICKHOUSE_DATABASE", value_name = "NAME")]
+    pub clickhouse_database: Option<String>,
+    /// Do not apply schema migrations at start.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+/// `migrate` arguments.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The connection.
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
 }
 
 /// `demo` arguments.

@@ -8,8 +8,13 @@
 //!
 //! [standards.confirmation_time_avg]
 //! target = "90m"               # durations as "30m", "2h"; other metrics as numbers
+//!
+//! [clickhouse]
+//! url = "http://127.0.0.1:8123"  # or QP_CLICKHOUSE_URL
+//! database = "quality"
 //! ```
 
+use crate::sink::clickhouse::ClickHouseSettings;
 use anyhow::{Context, Result};
 use quality_engine::methodology::{parse_duration_ms, Standards};
 use quality_engine::EngineConfig;
@@ -26,6 +31,9 @@ pub struct ConfigFile {
     /// `[standards.<metric>]`: overrides of the regulation's targets and composite weights.
     #[serde(default)]
     pub standards: Standards,
+    /// `[clickhouse]`: where the ClickHouse sink writes.
+    #[serde(default)]
+    pub clickhouse: ClickHouseSettings,
 }
 
 /// The `[engine]` section; every key is optional.

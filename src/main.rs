@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Command::Generate(a) => commands::generate::run(cli.config.as_deref(), a),
         Command::Run(a) => commands::run::run(cli.config.as_deref(), a),
         Command::Demo(a) => commands::demo::run(cli.config.as_deref(), a),
+        Command::Migrate(a) => commands::migrate::run(cli.config.as_deref(), a),
         Command::Bench(a) => commands::bench::run(cli.config.as_deref(), a),
     };
     match result {

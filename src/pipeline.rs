@@ -13,11 +13,13 @@ pub struct ReplayOptions {
     pub provisional_every: Option<u64>,
     /// Hand outputs to the sink every this many events.
     pub batch: u64,
+    /// Make the sink durable (commit) every this many events, besides at the end.
+    pub commit_every: u64,
 }
 
 impl Default for ReplayOptions {
     fn default() -> Self {
-        ReplayOptions { provisional_every: None, batch: 65_536 }
+        ReplayOptions { provisional_every: None, batch: 65_536, commit_every: 1_048_576 }
     }
 }
 
@@ -35,7 +37,7 @@ pub struct ReplaySummary {
 }
 
 /// Replays a finite NDJSON source through the engine into a sink, closing every window at the end.
-pub fn replay(source: &mut FileSource, engine: &mut Engine, sink: &mut dyn Sink, opts: ReplayOptions) -> Result<ReplaySummary> {
+pub async fn replay<S: Sink>(source: &mut FileSource, engine: &mut Engine, sink: &mut S, opts: ReplayOptions) -> Result<ReplaySummary> {
     let start = Instant::now();
     let mut last_log = start;
     let mut out: Vec<Output> = Vec::new();
@@ -49,10 +51,13 @@ pub fn replay(source: &mut FileSource, engine: &mut Engine, sink: &mut dyn Sink,
         if opts.provisional_every.is_some_and(|n| lines % n == 0) {
             engine.flush(&mut out);
         }
-        if lines % opts.batch == 0 {
+        if lines % opts.batch == 0 || lines % opts.commit_every == 0 {
             engine.drain(&mut out);
-            sink.write(&out)?;
+            sink.write(&out).await?;
             out.clear();
+            if lines % opts.commit_every == 0 {
+                sink.commit().await?;
+            }
             if last_log.elapsed() >= Duration::from_secs(5) {
                 last_log = Instant::now();
                 let rate = lines as f64 / start.elapsed().as_secs_f64();
@@ -62,7 +67,7 @@ pub fn replay(source: &mut FileSource, engine: &mut Engine, sink: &mut dyn Sink,
     }
     let state = engine.state_sizes();
     engine.finish(&mut out);
-    sink.write(&out)?;
-    sink.commit()?;
+    sink.write(&out).await?;
+    sink.commit().await?;
     Ok(ReplaySummary { stats: engine.stats().clone(), state, lines, elapsed: start.elapsed() })
 }

@@ -34,8 +34,8 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
     keep_weeks(&mut out);
     let stats = engine.stats();
 
-    let last_week = weeks.iter().map(|r| r.period_start.clone()).max().unwrap_or_default();
-    let this_week: Vec<&WindowRow> = weeks.iter().filter(|r| r.period_start == last_week).collect();
+    let last_week = weeks.iter().map(|r| r.period_start).max();
+    let this_week: Vec<&WindowRow> = weeks.iter().filter(|r| Some(r.period_start) == last_week).collect();
     println!("quality-pipeline demo: {} sellers, {} days from {} ({}), seed {}", gen.sellers, gen.days, gen.start, gen.timezone, gen.seed);
     let rejected: Vec<String> = stats.rejected_by_reason().map(|(r, n)| format!("{r} {n}")).collect();
     println!(

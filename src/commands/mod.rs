@@ -3,10 +3,13 @@
 pub mod bench;
 pub mod demo;
 pub mod generate;
+pub mod migrate;
 pub mod run;
 
-use crate::cli::StreamArgs;
+use crate::cli::{ClickHouseArgs, StreamArgs};
+use crate::config::ConfigFile;
 use crate::generate::{Anomalies, GeneratorConfig};
+use crate::sink::clickhouse::ClickHouseSettings;
 use chrono_tz::Tz;
 
 /// The generator configuration for command-line stream arguments.
@@ -21,4 +24,24 @@ fn generator_config(stream: &StreamArgs, timezone: Tz) -> GeneratorConfig {
         orders_per_seller_day: stream.orders_per_day,
         anomalies: if stream.clean { Anomalies::none() } else { Anomalies::default() },
     }
+}
+
+/// ClickHouse settings: the config file's, then `QP_CLICKHOUSE_*` variables, then flags.
+fn clickhouse_settings(file: &ConfigFile, args: &ClickHouseArgs) -> ClickHouseSettings {
+    let mut s = file.clickhouse.clone().with_env();
+    if let Some(url) = &args.clickhouse_url {
+        s.url = url.clone();
+    }
+    if let Some(db) = &args.clickhouse_database {
+        s.database = db.clone();
+    }
+    if args.no_migrate {
+        s.migrate_on_start = false;
+    }
+    s
+}
+
+/// A tokio runtime for the commands that talk to servers.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }

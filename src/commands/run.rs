@@ -2,7 +2,8 @@
 
 use crate::cli::RunArgs;
 use crate::config::ConfigFile;
-use crate::pipeline::{replay, ReplayOptions};
+use crate::pipeline::{replay, ReplayOptions, ReplaySummary};
+use crate::sink::clickhouse::{migrate, ClickHouseSink};
 use crate::sink::FileSink;
 use crate::source::{parse_sink, parse_source, FileSource, SinkSpec, SourceSpec};
 use anyhow::Result;
@@ -11,17 +12,41 @@ use std::path::Path;
 
 /// Runs the pipeline described by `--source` and `--sink`.
 pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
-    let engine_config = ConfigFile::load(config)?.engine_config(args.timezone.as_deref(), args.allowed_lateness.as_deref())?;
+    let file = ConfigFile::load(config)?;
+    let engine_config = file.engine_config(args.timezone.as_deref(), args.allowed_lateness.as_deref())?;
     let SourceSpec::File(input) = parse_source(&args.source)?;
-    let SinkSpec::File(dir) = parse_sink(&args.sink)?;
+    let sink = parse_sink(&args.sink)?;
     let mut source = FileSource::open(&input)?;
-    let mut sink = FileSink::create(&dir)?;
     let mut engine = Engine::new(engine_config);
-    let opts = ReplayOptions { provisional_every: args.provisional_every, ..ReplayOptions::default() };
-    let s = replay(&mut source, &mut engine, &mut sink, opts)?;
+    let opts = ReplayOptions { provisional_every: args.provisional_every, commit_every: args.commit_every.max(1), ..ReplayOptions::default() };
+    let rt = super::runtime()?;
+    let (summary, target) = match sink {
+        SinkSpec::File(dir) => {
+            let mut sink = FileSink::create(&dir)?;
+            (rt.block_on(replay(&mut source, &mut engine, &mut sink, opts))?, dir.display().to_string())
+        }
+        SinkSpec::ClickHouse => {
+            let settings = super::clickhouse_settings(&file, &args.clickhouse);
+            rt.block_on(async {
+                if settings.migrate_on_start {
+                    migrate(&settings).await?;
+                } else {
+                    settings.check_reachable().await?;
+                }
+                let mut sink = ClickHouseSink::new(&settings);
+                replay(&mut source, &mut engine, &mut sink, opts).await
+            })
+            .map(|s| (s, format!("{} database {}", settings.url, settings.database)))?
+        }
+    };
+    log_summary(source.name(), &target, &summary);
+    Ok(())
+}
+
+fn log_summary(source: &str, sink: &str, s: &ReplaySummary) {
     tracing::info!(
-        source = source.name(),
-        sink = %sink.dir().display(),
+        source,
+        sink,
         lines = s.lines,
         accepted = s.stats.accepted_total(),
         duplicates = s.stats.duplicates_total(),
@@ -31,7 +56,6 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
         "done"
     );
     for (reason, n) in s.stats.rejected_by_reason() {
-        tracing::info!(reason = reason.as_str(), count = n, "rejected events (see dead_letter.ndjson)");
+        tracing::info!(reason = reason.as_str(), count = n, "rejected events (see the dead letters)");
     }
-    Ok(())
 }

@@ -40,7 +40,7 @@ pub fn breach_table(week: &[&WindowRow], top: usize) -> String {
         out,
         "Week {} .. {} (ISO week, Monday to Sunday): {} of {} sellers breach at least one standard{}",
         first.period_start,
-        last_day(&first.period_end),
+        first.period_end.pred(),
         breaching.len(),
         week.len(),
         if breaching.len() > top { format!(" (worst {top} shown)") } else { String::new() }
@@ -78,9 +78,4 @@ fn short(m: MetricId) -> &'static str {
         MetricId::AnswerCompletenessShare => "complete",
         MetricId::FirstContactResolutionShare => "FCR",
     }
-}
-
-/// The inclusive last day of a window from its exclusive `period_end` (`YYYY-MM-DD`).
-fn last_day(period_end: &str) -> String {
-    chrono::NaiveDate::parse_from_str(period_end, "%Y-%m-%d").ok().and_then(|d| d.pred_opt()).map_or_else(|| period_end.to_owned(), |d| d.to_string())
 }

@@ -37,7 +37,7 @@ impl FileSink {
 }
 
 impl Sink for FileSink {
-    fn write(&mut self, batch: &[Output]) -> Result<()> {
+    async fn write(&mut self, batch: &[Output]) -> Result<()> {
         for o in batch {
             match o {
                 Output::Row(row) => write_line(&mut self.windows, row)?,
@@ -47,7 +47,7 @@ impl Sink for FileSink {
         Ok(())
     }
 
-    fn commit(&mut self) -> Result<()> {
+    async fn commit(&mut self) -> Result<()> {
         for w in [&mut self.windows, &mut self.dead] {
             w.flush().context("writing output files")?;
             w.get_ref().sync_data().context("syncing output files")?;

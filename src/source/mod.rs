@@ -19,6 +19,8 @@ pub enum SourceSpec {
 pub enum SinkSpec {
     /// `file:DIR`: one NDJSON file per table.
     File(PathBuf),
+    /// `clickhouse`: the configured ClickHouse database.
+    ClickHouse,
 }
 
 /// Parses `--source`.
@@ -31,8 +33,11 @@ pub fn parse_source(spec: &str) -> Result<SourceSpec> {
 
 /// Parses `--sink`.
 pub fn parse_sink(spec: &str) -> Result<SinkSpec> {
+    if spec == "clickhouse" {
+        return Ok(SinkSpec::ClickHouse);
+    }
     match spec.split_once(':') {
         Some(("file", dir)) if !dir.is_empty() => Ok(SinkSpec::File(dir.into())),
-        _ => bail!("unsupported sink {spec:?}; use file:DIR (writes windows.ndjson and dead_letter.ndjson)"),
+        _ => bail!("unsupported sink {spec:?}; use file:DIR (writes windows.ndjson and dead_letter.ndjson) or clickhouse (with --clickhouse-url)"),
     }
 }

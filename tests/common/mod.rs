@@ -1,6 +1,8 @@
-//! Helpers shared by integration tests: building events and collecting engine output.
+//! Helpers shared by integration tests: building events, collecting engine output, servers.
 
 #![allow(dead_code)]
+
+pub mod servers;
 
 use quality_engine::methodology::MetricId;
 use quality_engine::output::{MetricCell, WindowRow};

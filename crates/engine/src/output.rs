@@ -2,7 +2,7 @@
 
 use crate::contract::{EventType, RejectReason, Rejection};
 use crate::methodology::{MetricId, Status};
-use crate::window::Cadence;
+use crate::window::{Cadence, LocalDate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,9 +20,9 @@ pub struct WindowRow {
     /// The cadence.
     pub cadence: Cadence,
     /// First local day of the window, `YYYY-MM-DD`.
-    pub period_start: String,
+    pub period_start: LocalDate,
     /// First local day after the window, `YYYY-MM-DD`.
-    pub period_end: String,
+    pub period_end: LocalDate,
     /// Whether the watermark has passed the window's end, so that it can no longer change.
     pub is_final: bool,
     /// Upsert version: grows with every change; [`FINAL_VERSION`] once final.

@@ -4,7 +4,7 @@ use super::{Engine, RETAIN_DAYS};
 use crate::methodology::{composite_score, evaluate, MetricId};
 use crate::output::{Composite, MetricCell, Output, WindowRow, FINAL_VERSION};
 use crate::state::DayAccs;
-use crate::window::{format_day, Cadence, Day, Period};
+use crate::window::{Cadence, Day, LocalDate, Period};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -67,9 +67,10 @@ impl Engine {
 
     /// Sellers with data in a period, ordered by seller id so output order never depends on arrival.
     fn sellers_in(&self, p: Period) -> Vec<u32> {
-        let set: BTreeSet<(Arc<str>, u32)> =
-            self.active.range(p.start..p.end).flat_map(|(_, v)| v.iter()).map(|&s| (self.sellers[s as usize].id.clone(), s)).collect();
-        set.into_iter().map(|(_, s)| s).collect()
+        let mut sellers: Vec<u32> = self.active.range(p.start..p.end).flat_map(|(_, v)| v.iter().copied()).collect();
+        sellers.sort_unstable_by(|a, b| self.sellers[*a as usize].id.cmp(&self.sellers[*b as usize].id));
+        sellers.dedup();
+        sellers
     }
 
     /// Emits the final rows of a window: for every seller with net content in it, and for
@@ -163,8 +164,8 @@ impl Engine {
         WindowRow {
             seller_id: self.sellers[seller as usize].id.clone(),
             cadence: p.cadence,
-            period_start: format_day(p.start),
-            period_end: format_day(p.end),
+            period_start: LocalDate(p.start),
+            period_end: LocalDate(p.end),
             is_final,
             version: if is_final { FINAL_VERSION } else { cur.changes + prev.changes },
             metrics,

@@ -108,10 +108,37 @@ impl Period {
     }
 }
 
-/// Formats a local day number as `YYYY-MM-DD`.
-pub fn format_day(day: Day) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
+/// A local calendar day as rows carry it: serialized `YYYY-MM-DD`, without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LocalDate(pub Day);
+
+impl LocalDate {
+    /// The day before (e.g. the inclusive last day of a window from its exclusive end).
+    pub fn pred(self) -> LocalDate {
+        LocalDate(self.0 - 1)
+    }
+}
+
+impl fmt::Display for LocalDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = civil_from_days(self.0);
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl Serialize for LocalDate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl PartialEq<&str> for LocalDate {
+    /// Compares with a `YYYY-MM-DD` string (tests and reports read dates that way).
+    fn eq(&self, other: &&str) -> bool {
+        use chrono::Datelike;
+        chrono::NaiveDate::parse_from_str(other, "%Y-%m-%d")
+            .is_ok_and(|d| crate::contract::days_from_civil(d.year() as i64, d.month(), d.day()) == self.0)
+    }
 }
 
 #[cfg(test)]
@@ -119,18 +146,22 @@ mod tests {
     use super::*;
     use crate::contract::days_from_civil;
 
+    fn fmt_day(d: Day) -> String {
+        LocalDate(d).to_string()
+    }
+
     #[test]
     fn iso_weeks_start_on_monday_and_months_are_calendar() {
         let thu = days_from_civil(2026, 11, 19);
         let w = Cadence::Week.period_of(thu);
-        assert_eq!((format_day(w.start), format_day(w.end)), ("2026-11-16".into(), "2026-11-23".into()));
+        assert_eq!((fmt_day(w.start), fmt_day(w.end)), ("2026-11-16".into(), "2026-11-23".into()));
         let sun = days_from_civil(2026, 11, 22);
         assert_eq!(Cadence::Week.period_of(sun), w);
         let m = Cadence::Month.period_of(days_from_civil(2024, 2, 29));
-        assert_eq!((format_day(m.start), format_day(m.end)), ("2024-02-01".into(), "2024-03-01".into()));
+        assert_eq!((fmt_day(m.start), fmt_day(m.end)), ("2024-02-01".into(), "2024-03-01".into()));
         let dec = Cadence::Month.period_of(days_from_civil(2026, 12, 31));
-        assert_eq!(format_day(dec.end), "2027-01-01");
-        assert_eq!(format_day(dec.previous().start), "2026-11-01");
+        assert_eq!(fmt_day(dec.end), "2027-01-01");
+        assert_eq!(fmt_day(dec.previous().start), "2026-11-01");
     }
 
     #[test]

@@ -1,0 +1,17 @@
+//! The ClickHouse sink: window rows into one table per cadence (a row per metric), the
+//! monthly rating, and dead letters; schema migrations from `clickhouse/*.sql`.
+//!
+//! Inserts are idempotent upserts (ReplacingMergeTree by version), so a batch can be retried
+//! or replayed after a crash without counting anything twice. `commit` returns only once
+//! every buffered row is acknowledged by the server; while ClickHouse is unreachable it
+//! retries with backoff, which pauses the pipeline instead of losing data.
+
+mod config;
+mod rows;
+mod schema;
+mod sink;
+
+pub use config::ClickHouseSettings;
+pub use rows::{CompositeRow, DeadLetterRow, MetricRow};
+pub use schema::{migrate, MIGRATIONS};
+pub use sink::ClickHouseSink;

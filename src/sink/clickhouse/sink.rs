@@ -1,0 +1,100 @@
+//! Buffers engine outputs per table and inserts them on `commit`, retrying until acknowledged.
+
+use super::rows::{CompositeRow, DeadLetterRow, MetricRow};
+use super::ClickHouseSettings;
+use crate::sink::Sink;
+use anyhow::Result;
+use clickhouse::{Client, Row, RowWrite};
+use quality_engine::window::Cadence;
+use quality_engine::Output;
+use serde::Serialize;
+use std::time::Duration;
+
+/// First and longest wait between attempts while ClickHouse does not acknowledge an insert.
+const BACKOFF: (Duration, Duration) = (Duration::from_millis(200), Duration::from_secs(10));
+
+/// Writes window rows, ratings and dead letters to ClickHouse.
+pub struct ClickHouseSink {
+    client: Client,
+    url: String,
+    /// Metric rows per cadence, in [`Cadence::ALL`] order.
+    windows: [Vec<MetricRow>; 5],
+    composites: Vec<CompositeRow>,
+    dead: Vec<DeadLetterRow>,
+}
+
+impl ClickHouseSink {
+    /// A sink on the configured database (apply migrations first).
+    pub fn new(settings: &ClickHouseSettings) -> ClickHouseSink {
+        ClickHouseSink { client: settings.client(), url: settings.url.clone(), windows: Default::default(), composites: Vec::new(), dead: Vec::new() }
+    }
+}
+
+fn table(c: Cadence) -> &'static str {
+    match c {
+        Cadence::Day => "window_day",
+        Cadence::Week => "window_week",
+        Cadence::Month => "window_month",
+        Cadence::Rolling7d => "window_rolling_7d",
+        Cadence::Rolling30d => "window_rolling_30d",
+    }
+}
+
+/// Inserts `rows` into `table`, retrying with backoff until the server acknowledges them.
+async fn insert_all<T>(client: &Client, url: &str, table: &str, rows: &[T]) -> Result<()>
+where
+    T: Row + RowWrite + Serialize + for<'a> Row<Value<'a> = T>,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut wait = BACKOFF.0;
+    let mut attempt = 1u32;
+    loop {
+        let result = async {
+            let mut insert = client.insert::<T>(table).await?;
+            for row in rows {
+                insert.write(row).await?;
+            }
+            insert.end().await
+        }
+        .await;
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(table, rows = rows.len(), attempt, error = %e, url, "ClickHouse insert failed; retrying (the pipeline waits, nothing is dropped)");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(BACKOFF.1);
+                attempt += 1;
+            }
+        }
+    }
+}
+
+impl Sink for ClickHouseSink {
+    async fn write(&mut self, batch: &[Output]) -> Result<()> {
+        for o in batch {
+            match o {
+                Output::Row(r) => {
+                    let i = Cadence::ALL.iter().position(|c| *c == r.cadence).unwrap_or(0);
+                    self.windows[i].extend(MetricRow::from_window(r));
+                    self.composites.extend(CompositeRow::from_window(r));
+                }
+                Output::DeadLetter(d) => self.dead.push(d.into()),
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<()> {
+        for (cadence, rows) in Cadence::ALL.iter().zip(self.windows.iter_mut()) {
+            insert_all(&self.client, &self.url, table(*cadence), rows).await?;
+            rows.clear();
+        }
+        insert_all(&self.client, &self.url, "composite_month", &self.composites).await?;
+        self.composites.clear();
+        insert_all(&self.client, &self.url, "dead_letters", &self.dead).await?;
+        self.dead.clear();
+        Ok(())
+    }
+}
