@@ -47,6 +47,16 @@ fn memory_run(stream: &GeneratorConfig, config: &EngineConfig) {
             }
         }
     }
+    let taken = Instant::now();
+    let checkpoint = engine.checkpoint(&mut out);
+    let (save_ms, size) = (taken.elapsed().as_secs_f64() * 1000.0, checkpoint.len());
+    let taken = Instant::now();
+    let restored = Engine::restore(config.clone(), &checkpoint).map(|_| taken.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "checkpoint at the end: {:.1} MiB, saved in {save_ms:.0} ms, restored in {}",
+        size as f64 / 1048576.0,
+        restored.map_or_else(|e| format!("error: {e}"), |ms| format!("{ms:.0} ms"))
+    );
     engine.finish(&mut out);
     rows += out.len() as u64;
     println!(

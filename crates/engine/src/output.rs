@@ -124,9 +124,9 @@ pub enum Output {
 /// Counters of everything the engine saw, for logs, telemetry and tests (arrays: no lookups on the hot path).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
-    accepted: [u64; EventType::ALL.len()],
-    duplicates: [u64; EventType::ALL.len()],
-    rejected: [u64; RejectReason::ALL.len()],
+    pub(crate) accepted: [u64; EventType::ALL.len()],
+    pub(crate) duplicates: [u64; EventType::ALL.len()],
+    pub(crate) rejected: [u64; RejectReason::ALL.len()],
     /// Window rows emitted.
     pub rows_emitted: u64,
 }

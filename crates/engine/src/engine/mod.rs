@@ -5,9 +5,11 @@
 //! contributions to the seller's day accumulators, fire deadlines the event time has reached,
 //! and advance the watermark, which finalizes every window it passes.
 
+mod checkpoint;
 mod config;
 mod rows;
 
+pub use checkpoint::CheckpointError;
 pub use config::EngineConfig;
 
 use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timestamp};

@@ -1,9 +1,11 @@
 //! Integer accumulators: sums and counts that merge exactly across days, weeks and months.
 
+use serde::{Deserialize, Serialize};
+
 use crate::methodology::METRIC_COUNT;
 
 /// Numerator, denominator and overdue count of one metric.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acc {
     /// Sum (milliseconds for durations, promoters minus detractors for NPS, hits for shares).
     pub num: i64,
@@ -14,7 +16,7 @@ pub struct Acc {
 }
 
 /// Every metric of one seller on one local day, plus bookkeeping for emission.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayAccs {
     /// One accumulator per metric, in catalogue order.
     pub metrics: [Acc; METRIC_COUNT],

@@ -58,6 +58,11 @@ impl DayRing {
         }
     }
 
+    /// Every day with data and its accumulators, in day order.
+    pub fn iter(&self) -> impl Iterator<Item = (Day, &DayAccs)> {
+        self.days.iter().enumerate().filter(|(_, a)| a.changes > 0).map(|(i, a)| (self.base + i as Day, a))
+    }
+
     /// Days with data.
     pub fn len(&self) -> usize {
         self.days.iter().filter(|a| a.changes > 0).count()

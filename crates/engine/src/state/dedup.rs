@@ -41,6 +41,17 @@ impl Dedup {
         }
     }
 
+    /// The held fingerprints by UTC day, for a checkpoint.
+    pub fn by_day(&self) -> &BTreeMap<i64, Vec<u128>> {
+        &self.by_day
+    }
+
+    /// Rebuilds the set from a checkpoint's days.
+    pub fn from_days(by_day: BTreeMap<i64, Vec<u128>>) -> Dedup {
+        let seen = by_day.values().flatten().copied().collect();
+        Dedup { seen, by_day }
+    }
+
     /// How many ids are held.
     pub fn len(&self) -> usize {
         self.seen.len()

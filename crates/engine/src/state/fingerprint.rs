@@ -8,20 +8,37 @@ use ahash::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-/// Computes fingerprints with this process's keys.
+/// Computes fingerprints with secret keys drawn once per engine (kept in its checkpoints).
 #[derive(Debug, Clone)]
 pub struct Fingerprinter {
+    keys: [u64; 8],
     a: RandomState,
     b: RandomState,
 }
 
 impl Default for Fingerprinter {
+    /// Fresh random keys (from ahash's runtime randomness).
     fn default() -> Self {
-        Fingerprinter { a: RandomState::new(), b: RandomState::new() }
+        let random = RandomState::new();
+        Fingerprinter::with_keys(std::array::from_fn(|i| random.hash_one(i)))
     }
 }
 
 impl Fingerprinter {
+    /// A fingerprinter with given keys (restoring a checkpoint).
+    pub fn with_keys(keys: [u64; 8]) -> Fingerprinter {
+        Fingerprinter {
+            keys,
+            a: RandomState::with_seeds(keys[0], keys[1], keys[2], keys[3]),
+            b: RandomState::with_seeds(keys[4], keys[5], keys[6], keys[7]),
+        }
+    }
+
+    /// The keys, to be saved with a checkpoint.
+    pub fn keys(&self) -> [u64; 8] {
+        self.keys
+    }
+
     /// The fingerprint of any hashable value (an id, or a `(seller, id)` pair).
     pub fn of<T: Hash + ?Sized>(&self, value: &T) -> u128 {
         ((self.a.hash_one(value) as u128) << 64) | self.b.hash_one(value) as u128

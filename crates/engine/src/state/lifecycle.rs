@@ -6,6 +6,7 @@
 
 use crate::contract::{RejectReason, Rejection};
 use crate::methodology::MetricId;
+use serde::{Deserialize, Serialize};
 
 /// "Not happened (yet)" for a step time; keeps the state compact.
 pub const NONE: i64 = i64::MIN;
@@ -122,7 +123,7 @@ fn known(t: i64) -> bool {
 }
 
 /// What is known of one seller-order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderState {
     /// The order id, for dead letters.
     pub order_id: Box<str>,
@@ -302,7 +303,7 @@ impl OrderState {
 }
 
 /// What is known of one customer message and the seller's first reply to it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageState {
     /// The message id, for dead letters.
     pub message_id: Box<str>,

@@ -73,7 +73,7 @@ impl fmt::Display for Cadence {
 }
 
 /// A window: a cadence and a half-open range of local days `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Period {
     /// The cadence.
     pub cadence: Cadence,

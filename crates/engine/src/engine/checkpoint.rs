@@ -1,0 +1,180 @@
+//! Checkpoints: the engine's whole state as bytes, so that a restarted instance, or the
+//! instance a partition moves to, continues exactly where the last one stopped.
+//!
+//! Only what cannot be derived is saved (day accumulators, open orders and messages, seen
+//! event ids, the clocks, the fingerprint keys, counters); seller indexes, the active-day
+//! index and the deadline timers are rebuilt on restore. Re-armed deadlines are harmless:
+//! firing one is idempotent (an overdue item is counted once, and never when its step came
+//! in time).
+
+use super::{Engine, Item, SellerState};
+use crate::output::{Output, Stats};
+use crate::state::{DayAccs, DayRing, Dedup, Fingerprinter, MessageState, OrderState, TimerKind, NONE};
+use crate::window::{Day, Period};
+use crate::EngineConfig;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the checkpoint layout; bumped whenever it changes.
+const FORMAT: u32 = 1;
+
+/// Why a checkpoint cannot be restored.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The bytes do not decode.
+    #[error("the checkpoint cannot be read ({0}); it is corrupt or from an incompatible version: discard it to rebuild the state from the input")]
+    Corrupt(String),
+    /// Written by another layout version.
+    #[error("the checkpoint has format {0}, this version reads format {FORMAT}: discard it to rebuild the state from the input")]
+    Format(u32),
+    /// The configuration changed in a way the saved state depends on.
+    #[error("the checkpoint was taken with {what} = {saved}, the configuration now says {now}: restore with the old setting, or discard the checkpoint to rebuild the state from the input")]
+    ConfigChanged {
+        /// The setting.
+        what: &'static str,
+        /// Its value in the checkpoint.
+        saved: String,
+        /// Its value now.
+        now: String,
+    },
+}
+
+/// The settings saved state depends on: the calendar, the lateness and the deadlines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Settings {
+    timezone: String,
+    allowed_lateness_ms: i64,
+    state_ttl_ms: i64,
+    deadlines_ms: [i64; 3],
+}
+
+impl Settings {
+    fn of(config: &EngineConfig) -> Settings {
+        let t = config.targets();
+        Settings {
+            timezone: config.timezone.name().to_owned(),
+            allowed_lateness_ms: config.allowed_lateness_ms,
+            state_ttl_ms: config.state_ttl_ms,
+            deadlines_ms: [t.confirm_ms, t.assemble_ms, t.respond_ms],
+        }
+    }
+
+    fn check(&self, now: &Settings) -> Result<(), CheckpointError> {
+        let changed = |what, saved: String, now: String| Err(CheckpointError::ConfigChanged { what, saved, now });
+        if self.timezone != now.timezone {
+            return changed("engine.timezone", self.timezone.clone(), now.timezone.clone());
+        }
+        if self.allowed_lateness_ms != now.allowed_lateness_ms {
+            return changed("engine.allowed_lateness (ms)", self.allowed_lateness_ms.to_string(), now.allowed_lateness_ms.to_string());
+        }
+        if self.deadlines_ms != now.deadlines_ms {
+            return changed("the time standards' targets (ms)", format!("{:?}", self.deadlines_ms), format!("{:?}", now.deadlines_ms));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Snapshot {
+    format: u32,
+    settings: Settings,
+    keys: [u64; 8],
+    max_event_time: i64,
+    watermark: i64,
+    open_from: Option<Day>,
+    swept_at: i64,
+    next_generation: u32,
+    sellers: Vec<(String, Vec<(Day, DayAccs)>)>,
+    orders: Vec<(u128, OrderState)>,
+    messages: Vec<(u128, MessageState)>,
+    event_ids: BTreeMap<i64, Vec<u128>>,
+    published: Vec<(u32, Period)>,
+    dirty: Vec<(u32, Day)>,
+    stats: (Vec<u64>, Vec<u64>, Vec<u64>, u64),
+}
+
+impl Engine {
+    /// The state as bytes. Everything ready is first moved into `out`, so that the
+    /// checkpoint and the outputs before it together describe the input seen so far.
+    pub fn checkpoint(&mut self, out: &mut Vec<Output>) -> Vec<u8> {
+        self.drain(out);
+        let mut orders: Vec<(u128, OrderState)> = self.orders.iter().map(|(k, v)| (*k, v.clone())).collect();
+        orders.sort_by_key(|(k, _)| *k);
+        let mut messages: Vec<(u128, MessageState)> = self.messages.iter().map(|(k, v)| (*k, v.clone())).collect();
+        messages.sort_by_key(|(k, _)| *k);
+        let mut published: Vec<(u32, Period)> = self.published.iter().copied().collect();
+        published.sort();
+        let snapshot = Snapshot {
+            format: FORMAT,
+            settings: Settings::of(&self.config),
+            keys: self.fingerprints.keys(),
+            max_event_time: self.max_event_time,
+            watermark: self.watermark,
+            open_from: self.open_from,
+            swept_at: self.swept_at,
+            next_generation: self.next_generation,
+            sellers: self.sellers.iter().map(|s| (s.id.to_string(), s.days.iter().map(|(d, a)| (d, a.clone())).collect())).collect(),
+            orders,
+            messages,
+            event_ids: self.dedup.by_day().clone(),
+            published,
+            dirty: self.dirty.clone(),
+            stats: (self.stats.accepted.to_vec(), self.stats.duplicates.to_vec(), self.stats.rejected.to_vec(), self.stats.rows_emitted),
+        };
+        postcard::to_stdvec(&snapshot).expect("engine state always serializes: plain integers, strings and vectors")
+    }
+
+    /// An engine continuing from a checkpoint, with the configuration it must be run with.
+    pub fn restore(config: EngineConfig, bytes: &[u8]) -> Result<Engine, CheckpointError> {
+        let s: Snapshot = postcard::from_bytes(bytes).map_err(|e| CheckpointError::Corrupt(e.to_string()))?;
+        if s.format != FORMAT {
+            return Err(CheckpointError::Format(s.format));
+        }
+        s.settings.check(&Settings::of(&config))?;
+        let mut e = Engine::new(config);
+        e.fingerprints = Fingerprinter::with_keys(s.keys);
+        e.max_event_time = s.max_event_time;
+        e.watermark = s.watermark;
+        e.open_from = s.open_from;
+        e.swept_at = s.swept_at;
+        e.next_generation = s.next_generation;
+        for (i, (id, days)) in s.sellers.into_iter().enumerate() {
+            let mut ring = DayRing::default();
+            for (day, accs) in days {
+                *ring.entry(day).0 = accs;
+                e.active.entry(day).or_default().push(i as u32);
+            }
+            e.seller_index.insert(e.fingerprints.of(id.as_str()), i as u32);
+            e.sellers.push(SellerState { id: id.into(), days: ring });
+        }
+        let targets = e.targets;
+        for (key, o) in s.orders {
+            let item = Item::Order(key, o.generation);
+            if o.created != NONE {
+                e.deadlines.push(o.created + targets.confirm_ms, (TimerKind::Confirm, item));
+                e.deadlines.push(o.ship_by, (TimerKind::Handover, item));
+            }
+            if o.confirmed != NONE {
+                e.deadlines.push(o.confirmed + targets.assemble_ms, (TimerKind::Assemble, item));
+            }
+            e.orders.insert(key, o);
+        }
+        for (key, m) in s.messages {
+            if m.received != NONE {
+                e.deadlines.push(m.received + targets.respond_ms, (TimerKind::Respond, Item::Message(key, m.generation)));
+            }
+            e.messages.insert(key, m);
+        }
+        e.dedup = Dedup::from_days(s.event_ids);
+        e.published = s.published.into_iter().collect();
+        e.dirty = s.dirty;
+        let copy = |dst: &mut [u64], src: &[u64]| dst.iter_mut().zip(src).for_each(|(d, s)| *d = *s);
+        let mut stats = Stats::default();
+        copy(&mut stats.accepted, &s.stats.0);
+        copy(&mut stats.duplicates, &s.stats.1);
+        copy(&mut stats.rejected, &s.stats.2);
+        stats.rows_emitted = s.stats.3;
+        e.stats = stats;
+        Ok(e)
+    }
+}
