@@ -220,3 +220,41 @@ fn orphans_and_bad_events_are_rejected_with_reasons_never_dropped() {
     assert!(dead[0].payload.as_deref().unwrap_or("").contains("ghost"));
     assert_eq!(engine.stats().rejected_total(), 3);
 }
+
+#[test]
+fn time_moves_without_events_a_quiet_weeks_rows_become_final() {
+    use quality_engine::contract::Timestamp;
+    let mut e = Engine::new(EngineConfig { clock: quality_engine::Clock::Driven, ..EngineConfig::default() });
+    e.ingest(review("r1", "2026-11-18T10:00:00+03:00", 5).as_bytes());
+    // A far-future event on one input does not make another input's events too late: only
+    // the caller moves a driven clock.
+    e.ingest(review("r2", "2026-11-22T10:00:00+03:00", 4).as_bytes());
+    assert!(matches!(e.ingest(review("r3", "2026-11-17T10:00:00+03:00", 3).as_bytes()), Verdict::Accepted(_)));
+    let mut out = Vec::new();
+    e.drain(&mut out);
+    assert!(out.is_empty(), "nothing is final before the clock moves");
+    // Monday 00:00 plus the 48 h lateness: the week of the 16th closes, with no event after it.
+    e.advance_clock(Timestamp::parse_rfc3339("2026-11-25T00:00:00+03:00").unwrap());
+    e.drain(&mut out);
+    let week = final_row(&out, "s1", Cadence::Week, "2026-11-16");
+    assert_eq!(cell(week, MetricId::Csi).denominator, 3);
+    assert!(matches!(e.ingest(review("r4", "2026-11-22T23:00:00+03:00", 1).as_bytes()), Verdict::Rejected(r) if r.reason == RejectReason::TooLate));
+}
+
+#[test]
+fn deadlines_fire_on_a_quiet_stream_when_the_clock_moves() {
+    use quality_engine::contract::Timestamp;
+    let mut e = Engine::new(EngineConfig::default());
+    e.ingest(created("e1", "2026-11-16T10:00:00+03:00", "o1", "2026-11-18T12:00:00+03:00").as_bytes());
+    e.advance_clock(Timestamp::parse_rfc3339("2026-11-16T12:01:00+03:00").unwrap());
+    let mut out = Vec::new();
+    e.flush(&mut out);
+    let day = out
+        .iter()
+        .find_map(|o| match o {
+            Output::Row(r) if r.cadence == Cadence::Day => Some(r),
+            _ => None,
+        })
+        .expect("a provisional daily row");
+    assert_eq!(cell(day, MetricId::ConfirmationTimeAvg).overdue, 1);
+}

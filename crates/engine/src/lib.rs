@@ -19,5 +19,5 @@ pub mod output;
 pub mod state;
 pub mod window;
 
-pub use engine::{CheckpointError, Engine, EngineConfig, StateSizes};
+pub use engine::{CheckpointError, Clock, Engine, EngineConfig, StateSizes};
 pub use output::{DeadLetter, Output, Stats, Verdict, WindowRow};

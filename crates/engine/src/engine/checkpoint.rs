@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the checkpoint layout; bumped whenever it changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// Why a checkpoint cannot be restored.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +80,7 @@ struct Snapshot {
     settings: Settings,
     keys: [u64; 8],
     max_event_time: i64,
+    clock: i64,
     watermark: i64,
     open_from: Option<Day>,
     swept_at: i64,
@@ -109,6 +110,7 @@ impl Engine {
             settings: Settings::of(&self.config),
             keys: self.fingerprints.keys(),
             max_event_time: self.max_event_time,
+            clock: self.clock,
             watermark: self.watermark,
             open_from: self.open_from,
             swept_at: self.swept_at,
@@ -134,6 +136,7 @@ impl Engine {
         let mut e = Engine::new(config);
         e.fingerprints = Fingerprinter::with_keys(s.keys);
         e.max_event_time = s.max_event_time;
+        e.clock = s.clock;
         e.watermark = s.watermark;
         e.open_from = s.open_from;
         e.swept_at = s.swept_at;

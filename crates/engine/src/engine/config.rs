@@ -16,6 +16,20 @@ pub struct EngineConfig {
     pub state_ttl_ms: i64,
     /// Targets and composite parameters.
     pub standards: Standards,
+    /// What moves event time forward (and with it deadlines and the watermark).
+    pub clock: Clock,
+}
+
+/// What moves the engine's event-time clock, from which deadlines fire and the watermark
+/// (clock minus the allowed lateness) is derived.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The largest event time seen: right for one ordered input (a file, one partition).
+    #[default]
+    MaxEventTime,
+    /// Only [`crate::Engine::advance_clock`]: the caller combines several inputs (the slowest
+    /// partition, idle partitions, the wall clock when caught up) into one event time.
+    Driven,
 }
 
 impl Default for EngineConfig {
@@ -26,6 +40,7 @@ impl Default for EngineConfig {
             allowed_lateness_ms: 48 * HOUR_MS,
             state_ttl_ms: 30 * DAY_MS,
             standards: Standards::default(),
+            clock: Clock::default(),
         }
     }
 }

@@ -10,7 +10,7 @@ mod config;
 mod rows;
 
 pub use checkpoint::CheckpointError;
-pub use config::EngineConfig;
+pub use config::{Clock, EngineConfig};
 
 use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timestamp};
 use crate::methodology::MetricId;
@@ -79,6 +79,8 @@ pub struct Engine {
     fired: Vec<(i64, (TimerKind, Item))>,
     dedup: Dedup,
     max_event_time: i64,
+    /// Event time now: deadlines up to it have fired, the watermark is it minus the lateness.
+    clock: i64,
     watermark: i64,
     /// Days before this one are final; `None` until the first window closes.
     open_from: Option<Day>,
@@ -110,6 +112,7 @@ impl Engine {
             fired: Vec::new(),
             dedup: Dedup::default(),
             max_event_time: NONE,
+            clock: NONE,
             watermark: NONE,
             open_from: None,
             active: BTreeMap::new(),
@@ -198,14 +201,27 @@ impl Engine {
             self.dedup.forget(id);
             return Verdict::Rejected(r);
         }
-        if t > self.max_event_time {
-            self.max_event_time = t;
+        self.max_event_time = self.max_event_time.max(t);
+        if self.config.clock == config::Clock::MaxEventTime && t > self.clock {
+            self.clock = t;
             self.fire_deadlines();
             self.advance_watermark(t.saturating_sub(self.config.allowed_lateness_ms));
         } else {
             self.fire_deadlines();
         }
         Verdict::Accepted(kind)
+    }
+
+    /// Moves event time to `now` when it is later: deadlines up to it fire and windows the
+    /// watermark (`now` minus the lateness) passes become final. With [`config::Clock::Driven`]
+    /// this is the only way time moves; with the default clock it lets a quiet stream's
+    /// windows close on time.
+    pub fn advance_clock(&mut self, now: Timestamp) {
+        if now.0 > self.clock {
+            self.clock = now.0;
+            self.fire_deadlines();
+            self.advance_watermark(now.0.saturating_sub(self.config.allowed_lateness_ms));
+        }
     }
 
     fn seller(&mut self, id: &str) -> u32 {
@@ -331,7 +347,7 @@ impl Engine {
     /// Fires the deadlines of the timer buckets event time has passed.
     fn fire_deadlines(&mut self) {
         let mut fired = std::mem::take(&mut self.fired);
-        self.deadlines.pop_expired(self.max_event_time, &mut fired);
+        self.deadlines.pop_expired(self.clock, &mut fired);
         self.fire(&mut fired);
         self.fired = fired;
     }
@@ -409,11 +425,13 @@ impl Engine {
     ///
     /// Use it for finite inputs (a file replay, a test); a streaming run never finishes.
     pub fn finish(&mut self, out: &mut Vec<Output>) {
-        if self.max_event_time != NONE {
+        let end = self.clock.max(self.max_event_time);
+        if end != NONE {
+            self.clock = end;
             let mut fired = std::mem::take(&mut self.fired);
-            self.deadlines.pop_due_exact(self.max_event_time, &mut fired);
+            self.deadlines.pop_due_exact(end, &mut fired);
             self.fire(&mut fired);
-            let last = self.calendar.day_of(Timestamp(self.max_event_time));
+            let last = self.calendar.day_of(Timestamp(end));
             self.close_days_before(last + 1);
             self.close_partial_periods(last);
             self.watermark = i64::MAX;
