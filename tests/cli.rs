@@ -1,19 +1,10 @@
 //! The binary end to end: generate, run over files and stdin, demo, help and errors.
 
+mod common;
+
+use common::{bin, ok};
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quality-pipeline"));
-    c.env("QP_LOG", "warn");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().expect("the binary runs");
-    assert!(out.status.success(), "{c:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use std::process::Stdio;
 
 fn lines(p: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(p).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()

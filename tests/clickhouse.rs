@@ -6,24 +6,13 @@ mod common;
 
 use clickhouse::{Client, Row};
 use common::servers::{clickhouse_url, database, Adapter};
+use common::{bin, ok};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_quality-pipeline"));
-    c.env("QP_LOG", "warn");
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let out = c.output().expect("the binary runs");
-    assert!(out.status.success(), "{c:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn generate(dir: &Path, sellers: u32, days: u32, seed: u64) -> std::path::PathBuf {
     let events = dir.join("events.ndjson");

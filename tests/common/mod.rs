@@ -9,6 +9,21 @@ use quality_engine::output::{MetricCell, WindowRow};
 use quality_engine::window::Cadence;
 use quality_engine::{Engine, EngineConfig, Output, Verdict};
 use serde_json::{json, Value};
+use std::process::Command;
+
+/// The built binary, with quiet logs.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_quality-pipeline"));
+    c.env("QP_LOG", "warn");
+    c
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn ok(c: &mut Command) -> String {
+    let out = c.output().expect("the binary runs");
+    assert!(out.status.success(), "{c:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
 
 /// An event line with the envelope filled in; `fields` adds the type's own fields.
 pub fn event(id: &str, kind: &str, at: &str, seller: &str, fields: Value) -> String {
