@@ -95,7 +95,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub clickhouse: ClickHouseArgs,
     /// Make the sink durable every N events (and at the end).
-    #[arg(long, value_name = "N", default_value_t = 1_048_576)]
+    #[arg(long, value_name = "N", default_value_t = 1_048_576, value_parser = clap::value_parser!(u64).range(1..))]
     pub commit_every: u64,
     /// Override the config's time zone.
     #[arg(long)]
@@ -104,7 +104,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub allowed_lateness: Option<String>,
     /// Also emit provisional rows of changed open windows every N events.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub provisional_every: Option<u64>,
 }
 

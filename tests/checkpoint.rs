@@ -83,3 +83,17 @@ fn a_checkpoint_refuses_a_changed_calendar_and_garbage() {
     assert!(matches!(err, CheckpointError::Corrupt(_)), "{err}");
     assert!(err.to_string().contains("discard it"), "{err}");
 }
+
+#[test]
+fn a_rejected_event_sent_again_after_a_restore_is_judged_anew() {
+    let received = r#"{"event_id":"e1","type":"message.received","occurred_at":"2026-11-16T10:00:00+03:00","seller_id":"s1","conversation_id":"k","message_id":"m1","customer_id":"c"}"#;
+    let early = r#"{"event_id":"e2","type":"message.replied","occurred_at":"2026-11-16T09:00:00+03:00","seller_id":"s1","conversation_id":"k","message_id":"m1","reply_id":"r"}"#;
+    let fixed = r#"{"event_id":"e2","type":"message.replied","occurred_at":"2026-11-16T10:10:00+03:00","seller_id":"s1","conversation_id":"k","message_id":"m1","reply_id":"r"}"#;
+    let mut e = Engine::new(config());
+    e.ingest(received.as_bytes());
+    assert!(matches!(e.ingest(early.as_bytes()), Verdict::Rejected(_)));
+    let bytes = e.checkpoint(&mut Vec::new());
+    let mut restored = Engine::restore(config(), &bytes).unwrap();
+    assert!(matches!(restored.ingest(fixed.as_bytes()), Verdict::Accepted(_)), "a corrected re-send of a rejected event counts");
+    assert!(matches!(restored.ingest(fixed.as_bytes()), Verdict::Duplicate(_)));
+}

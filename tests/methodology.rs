@@ -258,3 +258,16 @@ fn deadlines_fire_on_a_quiet_stream_when_the_clock_moves() {
         .expect("a provisional daily row");
     assert_eq!(cell(day, MetricId::ConfirmationTimeAvg).overdue, 1);
 }
+
+#[test]
+fn a_month_with_data_only_on_its_first_day_still_closes() {
+    let lines = vec![review("r1", "2026-01-01T10:00:00+03:00", 5), review("r2", "2026-03-10T10:00:00+03:00", 4)];
+    let mut e = Engine::new(EngineConfig::default());
+    let mut out = Vec::new();
+    for l in &lines {
+        e.ingest(l.as_bytes());
+    }
+    e.drain(&mut out);
+    let january = final_row(&out, "s1", Cadence::Month, "2026-01-01");
+    assert_eq!(cell(january, MetricId::Csi).denominator, 1, "closed while streaming, before the end of the input");
+}

@@ -18,7 +18,7 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
     let sink = parse_sink(&args.sink)?;
     let mut source = FileSource::open(&input)?;
     let mut engine = Engine::new(engine_config);
-    let opts = ReplayOptions { provisional_every: args.provisional_every, commit_every: args.commit_every.max(1), ..ReplayOptions::default() };
+    let opts = ReplayOptions { provisional_every: args.provisional_every, commit_every: args.commit_every, ..ReplayOptions::default() };
     let rt = super::runtime()?;
     let (summary, target) = match sink {
         SinkSpec::File(dir) => {

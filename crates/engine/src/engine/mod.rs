@@ -194,13 +194,13 @@ impl Engine {
             ));
         }
         let id = self.fingerprints.of(&*event.event_id);
-        if !self.dedup.insert(id, event.occurred_at) {
+        if self.dedup.contains(id) {
             return Verdict::Duplicate(kind);
         }
         if let Err(r) = self.apply(event) {
-            self.dedup.forget(id);
             return Verdict::Rejected(r);
         }
+        self.dedup.insert(id, event.occurred_at);
         self.max_event_time = self.max_event_time.max(t);
         if self.config.clock == config::Clock::MaxEventTime && t > self.clock {
             self.clock = t;

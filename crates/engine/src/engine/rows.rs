@@ -17,8 +17,9 @@ impl Engine {
         };
         let mut day = self.open_from.unwrap_or(first_held).max(first_held.min(first_open));
         while day < first_open {
-            // Skip stretches where no seller has data in the last 30 days: nothing closes there.
-            if self.active.range(day - 29..=day).next().is_none() {
+            // Skip stretches where no seller has data in the last 31 days (the longest window
+            // ending on a day is a 31-day month): nothing closes there.
+            if self.active.range(day - 30..=day).next().is_none() {
                 match self.active.range(day..first_open).next() {
                     Some((&next, _)) => day = next,
                     None => break,

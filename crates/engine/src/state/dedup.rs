@@ -24,9 +24,9 @@ impl Dedup {
         true
     }
 
-    /// Forgets one id again (its event was rejected after all, so a re-send is judged anew).
-    pub fn forget(&mut self, fp: u128) {
-        self.seen.remove(&fp);
+    /// Whether an id was recorded.
+    pub fn contains(&self, fp: u128) -> bool {
+        self.seen.contains(&fp)
     }
 
     /// Forgets ids of days that end at or before the watermark: their events are too late anyway.
@@ -71,7 +71,9 @@ mod tests {
     fn duplicates_are_found_across_days_until_expiry() {
         let mut d = Dedup::default();
         let (a, b) = (1u128, 2u128);
+        assert!(!d.contains(a));
         assert!(d.insert(a, Timestamp(10)));
+        assert!(d.contains(a));
         assert!(!d.insert(a, Timestamp(10 + 3 * DAY_MS)));
         assert!(d.insert(b, Timestamp(DAY_MS + 5)));
         d.expire(DAY_MS);

@@ -1,61 +1,49 @@
-//! Event-time timers in a wheel of fixed-width buckets.
+//! Event-time timers bucketed by due minute (or any width) in an ordered map.
 //!
-//! Deadlines are pushed in roughly increasing order and fire in bulk as event time moves
-//! on, so a ring of buckets (one `Vec` per `width` of time) costs a push and a drain per
-//! timer, where a binary heap cost a logarithmic sift with cache misses on every pop.
+//! Deadlines fire in bulk as event time moves on: a push is one map lookup and a `Vec` push,
+//! a pop drains whole buckets in order. Only buckets that hold timers exist, so a deadline
+//! years away costs one entry, not the buckets in between.
 
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 
 /// Timers bucketed by due time; a bucket fires once time has passed its end.
 #[derive(Debug)]
 pub struct TimerWheel<T> {
     width: i64,
-    /// Bucket number (`due.div_euclid(width)`) of `buckets[0]`.
-    base: i64,
-    buckets: VecDeque<Vec<(i64, T)>>,
+    buckets: BTreeMap<i64, Vec<(i64, T)>>,
     len: usize,
 }
 
 impl<T: Copy> TimerWheel<T> {
-    /// A wheel whose buckets span `width` milliseconds: timers fire at most that late.
+    /// Timers fire at most `width` milliseconds late (at the end of their bucket).
     pub fn new(width: i64) -> Self {
-        TimerWheel { width, base: 0, buckets: VecDeque::new(), len: 0 }
+        TimerWheel { width, buckets: BTreeMap::new(), len: 0 }
     }
 
     /// Schedules a payload in the bucket of its due time (a past bucket fires at the next pop).
     pub fn push(&mut self, due: i64, payload: T) {
-        let b = due.div_euclid(self.width);
-        if self.buckets.is_empty() {
-            self.base = b;
-        }
-        while b < self.base {
-            self.buckets.push_front(Vec::new());
-            self.base -= 1;
-        }
+        self.buckets.entry(due.div_euclid(self.width)).or_default().push((due, payload));
         self.len += 1;
-        let i = (b - self.base) as usize;
-        if i >= self.buckets.len() {
-            self.buckets.resize_with(i + 1, Vec::new);
-        }
-        self.buckets[i].push((due, payload));
     }
 
     /// Moves every timer of the buckets that ended at or before `now` into `out`.
     pub fn pop_expired(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
-        while (self.base + 1).saturating_mul(self.width) <= now.saturating_add(1) {
-            let Some(bucket) = self.buckets.pop_front() else { break };
-            self.len -= bucket.len();
-            out.extend(bucket);
-            self.base += 1;
+        let last_done = now.saturating_add(1).div_euclid(self.width) - 1;
+        while self.buckets.first_key_value().is_some_and(|(b, _)| *b <= last_done) {
+            if let Some((_, bucket)) = self.buckets.pop_first() {
+                self.len -= bucket.len();
+                out.extend(bucket);
+            }
         }
     }
 
     /// Moves every timer due at or before `now` into `out`, scanning the partial bucket too.
     pub fn pop_due_exact(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
         self.pop_expired(now, out);
-        if let Some(front) = self.buckets.front_mut() {
-            let before = front.len();
-            front.retain(|&(due, p)| {
+        if let Some(mut entry) = self.buckets.first_entry() {
+            let bucket = entry.get_mut();
+            let before = bucket.len();
+            bucket.retain(|&(due, p)| {
                 if due <= now {
                     out.push((due, p));
                     false
@@ -63,7 +51,10 @@ impl<T: Copy> TimerWheel<T> {
                     true
                 }
             });
-            self.len -= before - front.len();
+            self.len -= before - bucket.len();
+            if bucket.is_empty() {
+                entry.remove();
+            }
         }
     }
 
@@ -107,5 +98,16 @@ mod tests {
         out.clear();
         w.pop_expired(40, &mut out);
         assert_eq!(out, vec![(33, 33)]);
+    }
+
+    #[test]
+    fn a_timer_decades_away_costs_one_entry() {
+        let mut w = TimerWheel::new(60_000);
+        w.push(0, 0u8);
+        w.push(4_000_000_000_000, 1);
+        assert_eq!(w.buckets.len(), 2);
+        let mut out = Vec::new();
+        w.pop_expired(i64::MAX, &mut out);
+        assert_eq!(out.len(), 2);
     }
 }
