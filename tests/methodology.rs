@@ -271,3 +271,20 @@ fn a_month_with_data_only_on_its_first_day_still_closes() {
     let january = final_row(&out, "s1", Cadence::Month, "2026-01-01");
     assert_eq!(cell(january, MetricId::Csi).denominator, 1, "closed while streaming, before the end of the input");
 }
+
+#[test]
+fn a_further_reply_after_the_message_was_forgotten_changes_nothing() {
+    let received =
+        event("m1r", "message.received", "2026-11-16T10:00:00+03:00", "s1", json!({"conversation_id": "k", "message_id": "m1", "customer_id": "c"}));
+    let replied =
+        event("m1a", "message.replied", "2026-11-16T10:10:00+03:00", "s1", json!({"conversation_id": "k", "message_id": "m1", "reply_id": "a"}));
+    let later =
+        event("m1b", "message.replied", "2026-11-19T12:00:00+03:00", "s1", json!({"conversation_id": "k", "message_id": "m1", "reply_id": "b"}));
+    let lines = vec![received, replied, review("r1", "2026-11-19T10:00:00+03:00", 5), review("r2", "2026-11-20T10:00:00+03:00", 5), later];
+    let (out, verdicts, engine) = run_lines(EngineConfig::default(), &lines);
+    assert!(verdicts.iter().all(|v| matches!(v, Verdict::Accepted(_))), "{verdicts:?}");
+    assert!(!out.iter().any(|o| matches!(o, Output::DeadLetter(_))), "no orphan reply is reported");
+    assert_eq!(engine.stats().rejected_total(), 0);
+    let week = final_row(&out, "s1", Cadence::Week, "2026-11-16");
+    assert_eq!(cell(week, MetricId::ResponseTimeAvg).denominator, 1, "only the first reply counts");
+}

@@ -1,7 +1,8 @@
 //! Checkpoints: the engine's whole state as bytes, so that a restarted instance, or the
 //! instance a partition moves to, continues exactly where the last one stopped.
 //!
-//! Only what cannot be derived is saved (day accumulators, open orders and messages, seen
+//! Only what cannot be derived is saved (day accumulators, open orders and messages, answered
+//! messages already forgotten, seen
 //! event ids, the clocks, the fingerprint keys, counters); seller indexes, the active-day
 //! index and the deadline timers are rebuilt on restore. Re-armed deadlines are harmless:
 //! firing one is idempotent (an overdue item is counted once, and never when its step came
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the checkpoint layout; bumped whenever it changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Why a checkpoint cannot be restored.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +89,7 @@ struct Snapshot {
     sellers: Vec<(String, Vec<(Day, DayAccs)>)>,
     orders: Vec<(u128, OrderState)>,
     messages: Vec<(u128, MessageState)>,
+    answered: Vec<(u128, i64)>,
     event_ids: BTreeMap<i64, Vec<u128>>,
     published: Vec<(u32, Period)>,
     dirty: Vec<(u32, Day)>,
@@ -103,6 +105,8 @@ impl Engine {
         orders.sort_by_key(|(k, _)| *k);
         let mut messages: Vec<(u128, MessageState)> = self.messages.iter().map(|(k, v)| (*k, v.clone())).collect();
         messages.sort_by_key(|(k, _)| *k);
+        let mut answered: Vec<(u128, i64)> = self.answered.iter().map(|(k, v)| (*k, *v)).collect();
+        answered.sort_unstable();
         let mut published: Vec<(u32, Period)> = self.published.iter().copied().collect();
         published.sort();
         let snapshot = Snapshot {
@@ -118,6 +122,7 @@ impl Engine {
             sellers: self.sellers.iter().map(|s| (s.id.to_string(), s.days.iter().map(|(d, a)| (d, a.clone())).collect())).collect(),
             orders,
             messages,
+            answered,
             event_ids: self.dedup.by_day().clone(),
             published,
             dirty: self.dirty.clone(),
@@ -168,6 +173,7 @@ impl Engine {
             }
             e.messages.insert(key, m);
         }
+        e.answered = s.answered.into_iter().collect();
         e.dedup = Dedup::from_days(s.event_ids);
         e.published = s.published.into_iter().collect();
         e.dirty = s.dirty;

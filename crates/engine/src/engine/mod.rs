@@ -72,6 +72,9 @@ pub struct Engine {
     orders: FpMap<OrderState>,
     /// Open customer messages by fingerprint of (seller, message_id).
     messages: FpMap<MessageState>,
+    /// Answered messages already forgotten, until their TTL: a further reply to one changes
+    /// nothing (instead of looking like a reply to an unknown message).
+    answered: FpMap<i64>,
     next_generation: u32,
     deadlines: TimerWheel<(TimerKind, Item)>,
     /// Watermark of the last sweep of open orders and messages.
@@ -106,6 +109,7 @@ impl Engine {
             seller_index: FpMap::default(),
             orders: FpMap::default(),
             messages: FpMap::default(),
+            answered: FpMap::default(),
             next_generation: 0,
             deadlines: TimerWheel::new(DEADLINE_RESOLUTION_MS),
             swept_at: NONE,
@@ -255,8 +259,8 @@ impl Engine {
                 let by_seller = *cancelled_by == crate::contract::CancelledBy::Seller;
                 Some(self.order_step(seller, order_id, Step::Cancelled { by_seller }, t)?)
             }
-            EventBody::MessageReceived { message_id, .. } => Some(self.message_step(seller, message_id, true, t)?),
-            EventBody::MessageReplied { message_id, .. } => Some(self.message_step(seller, message_id, false, t)?),
+            EventBody::MessageReceived { message_id, .. } => self.message_step(seller, message_id, true, t)?,
+            EventBody::MessageReplied { message_id, .. } => self.message_step(seller, message_id, false, t)?,
             EventBody::InquiryResolved { first_contact, .. } => {
                 self.fx.push(add(MetricId::FirstContactResolutionShare, *first_contact as i64, 1));
                 None
@@ -293,8 +297,19 @@ impl Engine {
         Ok(item)
     }
 
-    fn message_step(&mut self, seller: u32, message_id: &str, received: bool, t: i64) -> Result<Item, Rejection> {
+    fn message_step(&mut self, seller: u32, message_id: &str, received: bool, t: i64) -> Result<Option<Item>, Rejection> {
         let key = self.fingerprints.of(&(seller, message_id));
+        if self.answered.contains_key(&key) && !self.messages.contains_key(&key) {
+            return if received {
+                Err(Rejection::new(
+                    RejectReason::ConflictingLifecycle,
+                    None,
+                    "this message_id was already received and answered under another event_id; re-sends must keep their event_id",
+                ))
+            } else {
+                Ok(None)
+            };
+        }
         let generation = self.generation();
         let msg = self.messages.entry(key).or_insert_with(|| MessageState::new(message_id, generation, seller, t));
         let item = Item::Message(key, msg.generation);
@@ -305,7 +320,7 @@ impl Engine {
             }
             return Err(e);
         }
-        Ok(item)
+        Ok(Some(item))
     }
 
     fn apply_effects(&mut self, seller: u32, item: Option<Item>) {
@@ -404,13 +419,20 @@ impl Engine {
             }
             false
         });
-        self.messages.retain(|_, m| {
-            let answered = (m.received != NONE && m.replied != NONE).then_some(m.replied);
-            if !expired(m.first_seen, answered) {
+        let answered = &mut self.answered;
+        answered.retain(|_, until| *until > watermark);
+        self.messages.retain(|key, m| {
+            let replied = (m.received != NONE && m.replied != NONE).then_some(m.replied);
+            if !expired(m.first_seen, replied) {
                 return true;
             }
             if m.received == NONE {
                 orphans.push((m.first_seen, orphan_reply(&sellers[m.seller as usize].id, m)));
+            } else if replied.is_some() {
+                let until = m.first_seen.saturating_add(ttl);
+                if until > watermark {
+                    answered.insert(*key, until);
+                }
             }
             false
         });
