@@ -5,76 +5,50 @@ use quality_engine::methodology::Status;
 use quality_engine::output::{DeadLetter, WindowRow};
 use serde::{Deserialize, Serialize};
 
-/// One metric of one window (tables `window_<cadence>`).
+/// One metric of one window (tables `window_<cadence>`): the window's key and version, and
+/// the fields of a [`quality_engine::output::MetricCell`] (documented there), dates as days
+/// since 1970-01-01 (ClickHouse `Date`).
 #[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
 pub struct MetricRow {
-    /// Seller.
     pub seller_id: String,
-    /// First local day, as days since 1970-01-01 (ClickHouse `Date`).
     pub period_start: u16,
-    /// First local day after the window.
     pub period_end: u16,
-    /// Metric id.
     pub metric: String,
-    /// Numerator in the metric's unit.
     pub numerator: f64,
-    /// Denominator.
     pub denominator: i64,
-    /// Value, null without data.
     pub value: Option<f64>,
-    /// Target.
     pub target: f64,
-    /// Value minus target.
     pub deviation: Option<f64>,
-    /// Previous period's value.
     pub previous: Option<f64>,
-    /// Value minus previous.
     pub change: Option<f64>,
-    /// `pass`, `fail` or `no_data`.
     pub status: String,
-    /// Open items past their deadline.
     pub overdue: i64,
-    /// Whether the window is closed.
     pub is_final: bool,
-    /// Upsert version.
     pub version: u64,
 }
 
-/// The monthly rating of one seller (table `composite_month`).
+/// The monthly rating of one seller (table `composite_month`): the window's key and version
+/// and the fields of a [`quality_engine::output::Composite`].
 #[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
 pub struct CompositeRow {
-    /// Seller.
     pub seller_id: String,
-    /// First day of the month.
     pub period_start: u16,
-    /// First day of the next month.
     pub period_end: u16,
-    /// Composite 0..100.
     pub score: f64,
-    /// Rank, once final.
     pub rank: Option<u32>,
-    /// Sellers ranked, once final.
     pub ranked_sellers: Option<u32>,
-    /// Whether the month is closed.
     pub is_final: bool,
-    /// Upsert version.
     pub version: u64,
 }
 
-/// A rejected event (table `dead_letters`).
+/// A rejected event (table `dead_letters`): the fields of a [`quality_engine::output::DeadLetter`].
 #[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
 pub struct DeadLetterRow {
-    /// Where it came from.
     pub source: String,
-    /// Reason code.
     pub reason: String,
-    /// Field at fault.
     pub field: Option<String>,
-    /// What to fix.
     pub detail: String,
-    /// Original payload, when UTF-8.
     pub payload: Option<String>,
-    /// Original payload in hex, otherwise.
     pub payload_hex: Option<String>,
 }
 
