@@ -2,11 +2,15 @@
 # The whole test suite, as CI runs it: formatting, lints, then every test in release mode
 # (the reference check replays large streams). The ClickHouse tests start the real ClickHouse
 # engine themselves (chDB behind tests/chdb_server/server.py) unless CLICKHOUSE_URL points at a
-# server; this script installs the adapter's Python packages when they are missing.
+# server, and the Kafka tests a tansu broker unless KAFKA_BOOTSTRAP points at a Kafka; this
+# script installs the adapter's Python packages and tansu when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== test servers"
+# tansu (the Kafka broker) lives in ~/.cargo/bin; the tests look for it on PATH.
+export PATH="$HOME/.cargo/bin:$PATH"
+./scripts/tansu.sh
 if ! python3 -c "import chdb, lz4, clickhouse_cityhash" 2>/dev/null; then
   echo "installing the ClickHouse adapter's packages (chdb-core, about 270 MB, once)"
   python3 -m pip install --quiet --disable-pip-version-check -r tests/chdb_server/requirements.txt

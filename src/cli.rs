@@ -21,6 +21,9 @@ Examples:
   quality-pipeline demo                                   # synthetic marketplace, weekly breach table
   quality-pipeline generate --sellers 200 --days 35 > events.ndjson
   quality-pipeline run --source file:events.ndjson --sink file:out/
+  quality-pipeline topics --partitions 12 --brokers 127.0.0.1:9092
+  quality-pipeline produce --input events.ndjson --brokers 127.0.0.1:9092
+  quality-pipeline run --source kafka --sink clickhouse --brokers 127.0.0.1:9092 --clickhouse-url http://127.0.0.1:8123
   quality-pipeline bench --sellers 10000 --days 90        # throughput and memory figures";
 
 /// The subcommands.
@@ -30,10 +33,18 @@ pub enum Command {
     #[command(after_help = "Example:\n  quality-pipeline generate --sellers 50 --days 28 --seed 7 --out events.ndjson")]
     Generate(GenerateArgs),
     /// Run the pipeline: read events from a source, write window rows and dead letters to a sink.
-    #[command(
-        after_help = "Examples:\n  quality-pipeline run --source file:events.ndjson --sink file:out/\n  quality-pipeline generate | quality-pipeline run --source file:- --sink file:out/"
-    )]
-    Run(RunArgs),
+    #[command(after_help = "Examples:
+  quality-pipeline run --source file:events.ndjson --sink file:out/
+  quality-pipeline generate | quality-pipeline run --source file:- --sink file:out/
+  quality-pipeline run --source kafka --sink clickhouse --brokers k1:9092 --group-id quality --clickhouse-url http://ch:8123
+  quality-pipeline run --source kafka --sink clickhouse --backfill --stop-when-idle   # load history, then exit")]
+    Run(Box<RunArgs>),
+    /// Create the input and dead-letter topics (co-partitioned: the same partition count).
+    #[command(after_help = "Example:\n  quality-pipeline topics --partitions 12 --brokers 127.0.0.1:9092")]
+    Topics(TopicsArgs),
+    /// Publish NDJSON events to the input topics, each on its family's topic, keyed by seller_id.
+    #[command(after_help = "Example:\n  quality-pipeline generate --sellers 100 | quality-pipeline produce --input - --brokers 127.0.0.1:9092")]
+    Produce(ProduceArgs),
     /// Generate a synthetic marketplace, run it, and print this week's breaches (no servers needed).
     #[command(after_help = "Example:\n  quality-pipeline demo --sellers 100 --seed 3")]
     Demo(DemoArgs),
@@ -43,6 +54,11 @@ pub enum Command {
     /// Measure engine throughput (events/s on one core) and peak memory.
     #[command(after_help = "Example:\n  quality-pipeline bench --sellers 10000 --days 90")]
     Bench(BenchArgs),
+    /// Measure end-to-end throughput, Kafka to ClickHouse, beside the bare consume rate (needs both servers).
+    #[command(
+        after_help = "Example (scripts/bench-stream.sh starts the test servers and runs this):\n  quality-pipeline bench-stream --events 1000000 --brokers 127.0.0.1:9092 --clickhouse-url http://127.0.0.1:8123"
+    )]
+    BenchStream(BenchStreamArgs),
 }
 
 /// Shape of a synthetic stream.
@@ -85,7 +101,7 @@ pub struct GenerateArgs {
 /// `run` arguments.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Event source: `file:PATH` (NDJSON; `file:-` for stdin).
+    /// Event source: `file:PATH` (NDJSON; `file:-` for stdin) or `kafka` (see --brokers).
     #[arg(long, value_name = "SOURCE")]
     pub source: String,
     /// Result sink: `file:DIR` (one NDJSON file per table) or `clickhouse` (see --clickhouse-url).
@@ -103,9 +119,70 @@ pub struct RunArgs {
     /// Override the config's allowed lateness (e.g. 48h).
     #[arg(long)]
     pub allowed_lateness: Option<String>,
-    /// Also emit provisional rows of changed open windows every N events.
+    /// Also emit provisional rows of changed open windows every N events (file source).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub provisional_every: Option<u64>,
+    /// File source: before the end, let the clock run on quietly until TIME (RFC 3339), as a
+    /// stream would; gives the rows a Kafka run has once its clock passed TIME.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Kafka connection and consumer group, for `--source kafka`.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// Kafka source: results become durable and offsets are committed this often (e.g. 5s).
+    #[arg(long, value_name = "DURATION")]
+    pub commit_interval: Option<String>,
+    /// Kafka source: a partition with no record for this long stops holding event time back.
+    #[arg(long, value_name = "DURATION")]
+    pub idle_timeout: Option<String>,
+    /// Kafka source: historical data; event time never follows the wall clock.
+    #[arg(long)]
+    pub backfill: bool,
+    /// Kafka source: also write provisional rows of changed open windows at every commit.
+    #[arg(long)]
+    pub provisional: bool,
+    /// Kafka source: exit once every assigned partition is idle and its results are durable.
+    #[arg(long)]
+    pub stop_when_idle: bool,
+}
+
+/// Kafka connection flags; the config's `[kafka]` section gives the defaults.
+#[derive(Debug, Clone, Args)]
+pub struct KafkaArgs {
+    /// Bootstrap servers, host:port[,host:port].
+    #[arg(long, env = "QP_KAFKA_BROKERS", value_name = "HOSTS")]
+    pub brokers: Option<String>,
+    /// Consumer group; instances in one group split the partitions.
+    #[arg(long, env = "QP_KAFKA_GROUP_ID", value_name = "NAME")]
+    pub group_id: Option<String>,
+    /// A librdkafka property KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.
+    #[arg(long = "kafka-property", short = 'X', value_name = "KEY=VALUE")]
+    pub properties: Vec<String>,
+}
+
+/// `topics` arguments.
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    /// The connection.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// Partitions of every topic (the unit of parallelism: at most this many busy instances).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i32).range(1..))]
+    pub partitions: i32,
+    /// Replication factor.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
+    pub replication: i32,
+}
+
+/// `produce` arguments.
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// The connection.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// NDJSON events; `-` for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
 }
 
 /// ClickHouse connection flags; the config's `[clickhouse]` section gives the defaults.
@@ -165,4 +242,33 @@ pub struct BenchArgs {
     /// Skip the (long) memory run.
     #[arg(long)]
     pub throughput_only: bool,
+}
+
+/// `bench-stream` arguments.
+#[derive(Debug, Args)]
+pub struct BenchStreamArgs {
+    /// Kafka connection (fresh topics named bench-<time>.* are created).
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+    /// ClickHouse connection (a fresh database bench_<time> is created).
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// Events to pre-fill the topics with.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+    /// Sellers in the generated stream.
+    #[arg(long, default_value_t = 1000)]
+    pub sellers: u32,
+    /// Mean orders per seller per day.
+    #[arg(long, default_value_t = 6.0)]
+    pub orders_per_day: f64,
+    /// Partitions per topic.
+    #[arg(long, default_value_t = 4)]
+    pub partitions: i32,
+    /// Idle timeout of the run (the last windows close this long after the last record).
+    #[arg(long, default_value = "200ms")]
+    pub idle_timeout: String,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
 }

@@ -12,8 +12,17 @@
 //! [clickhouse]
 //! url = "http://127.0.0.1:8123"  # or QP_CLICKHOUSE_URL
 //! database = "quality"
+//!
+//! [kafka]
+//! brokers = "127.0.0.1:9092"     # or QP_KAFKA_BROKERS
+//! group_id = "quality-pipeline"  # or QP_KAFKA_GROUP_ID
+//! idle_timeout = "30s"           # a quiet partition stops holding event time back
+//! wall_clock = true              # false for backfills
+//! [kafka.properties]             # any librdkafka property
+//! "security.protocol" = "SASL_SSL"
 //! ```
 
+use crate::kafka::KafkaSettings;
 use crate::sink::clickhouse::ClickHouseSettings;
 use anyhow::{Context, Result};
 use quality_engine::methodology::{parse_duration_ms, Standards};
@@ -34,6 +43,9 @@ pub struct ConfigFile {
     /// `[clickhouse]`: where the ClickHouse sink writes.
     #[serde(default)]
     pub clickhouse: ClickHouseSettings,
+    /// `[kafka]`: brokers, topics and the consumer group.
+    #[serde(default)]
+    pub kafka: KafkaSettings,
 }
 
 /// The `[engine]` section; every key is optional.

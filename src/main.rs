@@ -3,6 +3,7 @@
 use clap::Parser;
 use quality_pipeline::cli::{Cli, Command};
 use quality_pipeline::commands;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -10,13 +11,17 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("QP_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let result = match cli.command {
         Command::Generate(a) => commands::generate::run(cli.config.as_deref(), a),
-        Command::Run(a) => commands::run::run(cli.config.as_deref(), a),
+        Command::Run(a) => commands::run::run(cli.config.as_deref(), *a),
+        Command::Topics(a) => commands::topics::run(cli.config.as_deref(), a),
+        Command::Produce(a) => commands::produce::run(cli.config.as_deref(), a),
         Command::Demo(a) => commands::demo::run(cli.config.as_deref(), a),
         Command::Migrate(a) => commands::migrate::run(cli.config.as_deref(), a),
         Command::Bench(a) => commands::bench::run(cli.config.as_deref(), a),
+        Command::BenchStream(a) => commands::bench_stream::run(cli.config.as_deref(), a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

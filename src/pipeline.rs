@@ -3,6 +3,7 @@
 use crate::sink::Sink;
 use crate::source::FileSource;
 use anyhow::Result;
+use quality_engine::contract::Timestamp;
 use quality_engine::{DeadLetter, Engine, Output, StateSizes, Stats, Verdict};
 use std::time::{Duration, Instant};
 
@@ -15,11 +16,13 @@ pub struct ReplayOptions {
     pub batch: u64,
     /// Make the sink durable (commit) every this many events, besides at the end.
     pub commit_every: u64,
+    /// Before finishing, let event time run on quietly to this instant (as a stream's clock would).
+    pub until: Option<Timestamp>,
 }
 
 impl Default for ReplayOptions {
     fn default() -> Self {
-        ReplayOptions { provisional_every: None, batch: 65_536, commit_every: 1_048_576 }
+        ReplayOptions { provisional_every: None, batch: 65_536, commit_every: 1_048_576, until: None }
     }
 }
 
@@ -66,6 +69,9 @@ pub async fn replay<S: Sink>(source: &mut FileSource, engine: &mut Engine, sink:
         }
     }
     let state = engine.state_sizes();
+    if let Some(t) = opts.until {
+        engine.advance_clock(t);
+    }
     engine.finish(&mut out);
     sink.write(&out).await?;
     sink.commit().await?;

@@ -90,7 +90,7 @@ async fn migrations_create_the_schema_once() {
         ok(bin().args(["migrate", "--clickhouse-url", url, "--clickhouse-database", &db]));
     }
     let c = client(url, &db);
-    assert_eq!(count(&c, "SELECT count() FROM schema_migrations FINAL").await, 2);
+    assert_eq!(count(&c, "SELECT count() FROM schema_migrations FINAL").await, 3);
     for t in [
         "window_day",
         "window_week",
@@ -101,6 +101,7 @@ async fn migrations_create_the_schema_once() {
         "dead_letters",
         "standards",
         "performer_rating",
+        "checkpoints",
     ] {
         assert_eq!(count(&c, &format!("SELECT count() FROM system.tables WHERE database = '{db}' AND name = '{t}'")).await, 1, "{t}");
     }

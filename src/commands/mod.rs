@@ -1,14 +1,18 @@
 //! One module per subcommand; each takes parsed arguments and returns `anyhow::Result`.
 
 pub mod bench;
+pub mod bench_stream;
 pub mod demo;
 pub mod generate;
 pub mod migrate;
+pub mod produce;
 pub mod run;
+pub mod topics;
 
-use crate::cli::{ClickHouseArgs, StreamArgs};
+use crate::cli::{ClickHouseArgs, KafkaArgs, StreamArgs};
 use crate::config::ConfigFile;
 use crate::generate::{Anomalies, GeneratorConfig};
+use crate::kafka::KafkaSettings;
 use crate::sink::clickhouse::ClickHouseSettings;
 use chrono_tz::Tz;
 
@@ -39,6 +43,18 @@ fn clickhouse_settings(file: &ConfigFile, args: &ClickHouseArgs) -> ClickHouseSe
         s.migrate_on_start = false;
     }
     s
+}
+
+/// Kafka settings: the config file's, then `QP_KAFKA_*` variables, then flags.
+fn kafka_settings(file: &ConfigFile, args: &KafkaArgs) -> anyhow::Result<KafkaSettings> {
+    let mut s = file.kafka.clone().with_env().with_properties(&args.properties)?;
+    if let Some(b) = &args.brokers {
+        s.brokers = b.clone();
+    }
+    if let Some(g) = &args.group_id {
+        s.group_id = g.clone();
+    }
+    Ok(s)
 }
 
 /// A tokio runtime for the commands that talk to servers.

@@ -2,23 +2,50 @@
 
 use crate::cli::RunArgs;
 use crate::config::ConfigFile;
+use crate::kafka::KafkaSettings;
 use crate::pipeline::{replay, ReplayOptions, ReplaySummary};
-use crate::sink::clickhouse::{migrate, ClickHouseSink};
+use crate::sink::clickhouse::{migrate, ClickHouseSettings, ClickHouseSink};
 use crate::sink::FileSink;
 use crate::source::{parse_sink, parse_source, FileSource, SinkSpec, SourceSpec};
-use anyhow::Result;
-use quality_engine::Engine;
+use crate::stream::{run_stream, StreamOptions, StreamSummary};
+use anyhow::{bail, Context, Result};
+use quality_engine::contract::Timestamp;
+use quality_engine::{Engine, EngineConfig};
 use std::path::Path;
 
 /// Runs the pipeline described by `--source` and `--sink`.
 pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
     let file = ConfigFile::load(config)?;
     let engine_config = file.engine_config(args.timezone.as_deref(), args.allowed_lateness.as_deref())?;
-    let SourceSpec::File(input) = parse_source(&args.source)?;
     let sink = parse_sink(&args.sink)?;
-    let mut source = FileSource::open(&input)?;
+    match parse_source(&args.source)? {
+        SourceSpec::File(input) => run_file(&file, engine_config, &input, sink, &args),
+        SourceSpec::Kafka => {
+            if sink != SinkSpec::ClickHouse {
+                bail!("--source kafka writes to ClickHouse only (it keeps its checkpoints there); use --sink clickhouse");
+            }
+            run_kafka(&file, engine_config, &args)
+        }
+    }
+}
+
+/// Applies migrations (or checks the server) as configured.
+async fn prepare(settings: &ClickHouseSettings) -> Result<()> {
+    if settings.migrate_on_start {
+        migrate(settings).await.map(|_| ())
+    } else {
+        settings.check_reachable().await
+    }
+}
+
+fn run_file(file: &ConfigFile, engine_config: EngineConfig, input: &Path, sink: SinkSpec, args: &RunArgs) -> Result<()> {
+    let until = match &args.until {
+        Some(t) => Some(Timestamp::parse_rfc3339(t).with_context(|| format!("--until {t:?} is not an RFC 3339 time such as 2026-12-31T00:00:00Z"))?),
+        None => None,
+    };
+    let mut source = FileSource::open(input)?;
     let mut engine = Engine::new(engine_config);
-    let opts = ReplayOptions { provisional_every: args.provisional_every, commit_every: args.commit_every, ..ReplayOptions::default() };
+    let opts = ReplayOptions { provisional_every: args.provisional_every, commit_every: args.commit_every, until, ..ReplayOptions::default() };
     let rt = super::runtime()?;
     let (summary, target) = match sink {
         SinkSpec::File(dir) => {
@@ -26,13 +53,9 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
             (rt.block_on(replay(&mut source, &mut engine, &mut sink, opts))?, dir.display().to_string())
         }
         SinkSpec::ClickHouse => {
-            let settings = super::clickhouse_settings(&file, &args.clickhouse);
+            let settings = super::clickhouse_settings(file, &args.clickhouse);
             rt.block_on(async {
-                if settings.migrate_on_start {
-                    migrate(&settings).await?;
-                } else {
-                    settings.check_reachable().await?;
-                }
+                prepare(&settings).await?;
                 let mut sink = ClickHouseSink::new(&settings);
                 replay(&mut source, &mut engine, &mut sink, opts).await
             })
@@ -41,6 +64,46 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
     };
     log_summary(source.name(), &target, &summary);
     Ok(())
+}
+
+fn run_kafka(file: &ConfigFile, engine_config: EngineConfig, args: &RunArgs) -> Result<()> {
+    let mut kafka = super::kafka_settings(file, &args.kafka)?;
+    if let Some(c) = &args.commit_interval {
+        kafka.commit_interval = c.clone();
+    }
+    if let Some(i) = &args.idle_timeout {
+        kafka.idle_timeout = i.clone();
+    }
+    if args.backfill {
+        kafka.wall_clock = false;
+    }
+    let options = stream_options(&kafka, args)?;
+    let settings = super::clickhouse_settings(file, &args.clickhouse);
+    let rt = super::runtime()?;
+    rt.block_on(prepare(&settings))?;
+    let summary = run_stream(&kafka, &settings, engine_config, options, &rt)?;
+    log_stream_summary(&kafka, &summary);
+    Ok(())
+}
+
+fn stream_options(kafka: &KafkaSettings, args: &RunArgs) -> Result<StreamOptions> {
+    Ok(StreamOptions {
+        commit_interval: kafka.commit_interval()?,
+        quiet: crate::stream::Quiet { idle_timeout: kafka.idle_timeout()?, wall_clock: kafka.wall_clock },
+        provisional: args.provisional,
+        stop_when_idle: args.stop_when_idle,
+    })
+}
+
+fn log_stream_summary(kafka: &KafkaSettings, s: &StreamSummary) {
+    tracing::info!(
+        group = %kafka.group_id,
+        records = s.records,
+        outputs = s.outputs,
+        cycles = s.cycles,
+        busy_seconds = s.busy.as_secs_f64(),
+        "stopped; everything consumed is durable and committed"
+    );
 }
 
 fn log_summary(source: &str, sink: &str, s: &ReplaySummary) {

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 pub enum SourceSpec {
     /// `file:PATH`: NDJSON, `-` for stdin.
     File(PathBuf),
+    /// `kafka`: the configured consumer group on the input topics.
+    Kafka,
 }
 
 /// A parsed `--sink` value.
@@ -25,9 +27,12 @@ pub enum SinkSpec {
 
 /// Parses `--source`.
 pub fn parse_source(spec: &str) -> Result<SourceSpec> {
+    if spec == "kafka" {
+        return Ok(SourceSpec::Kafka);
+    }
     match spec.split_once(':') {
         Some(("file", path)) if !path.is_empty() => Ok(SourceSpec::File(path.into())),
-        _ => bail!("unsupported source {spec:?}; use file:PATH (NDJSON, file:- for stdin)"),
+        _ => bail!("unsupported source {spec:?}; use file:PATH (NDJSON, file:- for stdin) or kafka (with --brokers)"),
     }
 }
 

@@ -14,4 +14,5 @@ mod sink;
 pub use config::ClickHouseSettings;
 pub use rows::{CompositeRow, DeadLetterRow, MetricRow};
 pub use schema::{migrate, MIGRATIONS};
+pub(crate) use sink::insert_all;
 pub use sink::ClickHouseSink;

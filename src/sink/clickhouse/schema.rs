@@ -4,8 +4,11 @@ use super::ClickHouseSettings;
 use anyhow::{Context, Result};
 
 /// Every migration: version, name, SQL (statements separated by `;` at line ends).
-pub const MIGRATIONS: &[(u32, &str, &str)] =
-    &[(1, "tables", include_str!("../../../clickhouse/0001_tables.sql")), (2, "views", include_str!("../../../clickhouse/0002_views.sql"))];
+pub const MIGRATIONS: &[(u32, &str, &str)] = &[
+    (1, "tables", include_str!("../../../clickhouse/0001_tables.sql")),
+    (2, "views", include_str!("../../../clickhouse/0002_views.sql")),
+    (3, "stream", include_str!("../../../clickhouse/0003_stream.sql")),
+];
 
 /// The statements of a migration file, without comments.
 fn statements(sql: &str) -> Vec<String> {

@@ -41,7 +41,7 @@ fn table(c: Cadence) -> &'static str {
 }
 
 /// Inserts `rows` into `table`, retrying with backoff until the server acknowledges them.
-async fn insert_all<T>(client: &Client, url: &str, table: &str, rows: &[T]) -> Result<()>
+pub(crate) async fn insert_all<T>(client: &Client, url: &str, table: &str, rows: &[T]) -> Result<()>
 where
     T: Row + RowWrite + Serialize + for<'a> Row<Value<'a> = T>,
 {

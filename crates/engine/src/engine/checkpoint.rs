@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the checkpoint layout; bumped whenever it changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// Why a checkpoint cannot be restored.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,7 @@ struct Snapshot {
     settings: Settings,
     keys: [u64; 8],
     max_event_time: i64,
+    input_time: Vec<i64>,
     clock: i64,
     watermark: i64,
     open_from: Option<Day>,
@@ -114,6 +115,7 @@ impl Engine {
             settings: Settings::of(&self.config),
             keys: self.fingerprints.keys(),
             max_event_time: self.max_event_time,
+            input_time: self.input_time.clone(),
             clock: self.clock,
             watermark: self.watermark,
             open_from: self.open_from,
@@ -141,6 +143,7 @@ impl Engine {
         let mut e = Engine::new(config);
         e.fingerprints = Fingerprinter::with_keys(s.keys);
         e.max_event_time = s.max_event_time;
+        e.input_time = s.input_time;
         e.clock = s.clock;
         e.watermark = s.watermark;
         e.open_from = s.open_from;

@@ -82,6 +82,10 @@ pub struct Engine {
     fired: Vec<(i64, (TimerKind, Item))>,
     dedup: Dedup,
     max_event_time: i64,
+    /// Largest accepted event time of each input (see [`Engine::ingest_from`]): an event is
+    /// too late when it is older than its own input's time minus the lateness, so the verdict
+    /// never depends on how several inputs interleave.
+    input_time: Vec<i64>,
     /// Event time now: deadlines up to it have fired, the watermark is it minus the lateness.
     clock: i64,
     watermark: i64,
@@ -116,6 +120,7 @@ impl Engine {
             fired: Vec::new(),
             dedup: Dedup::default(),
             max_event_time: NONE,
+            input_time: Vec::new(),
             clock: NONE,
             watermark: NONE,
             open_from: None,
@@ -162,19 +167,30 @@ impl Engine {
 
     /// Decodes and processes one payload; the caller dead-letters it if the verdict is a rejection.
     pub fn ingest(&mut self, payload: &[u8]) -> Verdict {
+        self.ingest_from(0, payload)
+    }
+
+    /// Like [`Engine::ingest`], for an engine fed by several ordered inputs (the partitions of
+    /// one seller range in several topics), numbered from 0.
+    pub fn ingest_from(&mut self, input: usize, payload: &[u8]) -> Verdict {
         let verdict = match decode(payload) {
-            Ok(event) => self.judge(&event),
+            Ok(event) => self.judge(input, &event),
             Err(r) => Verdict::Rejected(r),
         };
         self.stats.count(&verdict);
         verdict
     }
 
-    /// Processes one already-decoded event.
+    /// Processes one already-decoded event of input 0.
     pub fn ingest_event(&mut self, event: &Event<'_>) -> Verdict {
-        let verdict = self.judge(event);
+        let verdict = self.judge(0, event);
         self.stats.count(&verdict);
         verdict
+    }
+
+    /// The largest event time accepted from an input, which the caller's clock follows.
+    pub fn input_time(&self, input: usize) -> Option<Timestamp> {
+        self.input_time.get(input).filter(|t| **t != NONE).map(|t| Timestamp(*t))
     }
 
     /// Moves everything ready (final rows, dead letters of expired state) into `out`.
@@ -183,17 +199,21 @@ impl Engine {
         out.append(&mut self.pending);
     }
 
-    fn judge(&mut self, event: &Event<'_>) -> Verdict {
+    fn judge(&mut self, input: usize, event: &Event<'_>) -> Verdict {
         let kind = event.body.event_type();
         let t = event.occurred_at.0;
-        if t < self.watermark {
+        if self.input_time.len() <= input {
+            self.input_time.resize(input + 1, NONE);
+        }
+        let horizon = self.watermark.max(self.input_time[input].saturating_sub(self.config.allowed_lateness_ms));
+        if t < horizon {
             return Verdict::Rejected(Rejection::new(
                 RejectReason::TooLate,
                 Some("occurred_at"),
                 format!(
-                    "event time {} is before the watermark {} (latest event time minus the allowed lateness): its windows are final",
+                    "event time {} is before the watermark {} (latest event time of its input minus the allowed lateness): its windows are final",
                     event.occurred_at,
-                    Timestamp(self.watermark)
+                    Timestamp(horizon)
                 ),
             ));
         }
@@ -206,6 +226,7 @@ impl Engine {
         }
         self.dedup.insert(id, event.occurred_at);
         self.max_event_time = self.max_event_time.max(t);
+        self.input_time[input] = self.input_time[input].max(t);
         if self.config.clock == config::Clock::MaxEventTime && t > self.clock {
             self.clock = t;
             self.fire_deadlines();

@@ -1,0 +1,19 @@
+//! `topics`: create the co-partitioned input topics and the dead-letter topic.
+
+use crate::cli::TopicsArgs;
+use crate::config::ConfigFile;
+use crate::kafka::create_topics;
+use anyhow::Result;
+use std::path::Path;
+
+/// Creates the topics that do not exist yet and says which.
+pub fn run(config: Option<&Path>, args: TopicsArgs) -> Result<()> {
+    let file = ConfigFile::load(config)?;
+    let settings = super::kafka_settings(&file, &args.kafka)?;
+    let created = super::runtime()?.block_on(create_topics(&settings, args.partitions, args.replication))?;
+    for name in settings.input_topics().into_iter().chain([settings.dead_letter_topic.as_str()]) {
+        let state = if created.iter().any(|c| c == name) { "created" } else { "exists" };
+        println!("{name}\t{state}");
+    }
+    Ok(())
+}

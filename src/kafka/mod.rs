@@ -1,0 +1,10 @@
+//! Kafka adapters: settings, topic layout and co-partitioning checks, and the event producer.
+//! The consuming side lives in `stream/`.
+
+mod produce;
+mod settings;
+mod topics;
+
+pub use produce::{produce_lines, ProduceSummary};
+pub use settings::KafkaSettings;
+pub use topics::{check_copartitioned, create_topics, topic_for, Layout};

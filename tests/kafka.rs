@@ -1,0 +1,413 @@
+//! The production path against real servers: Kafka (tansu, or `KAFKA_BOOTSTRAP`) in,
+//! ClickHouse (chDB behind the adapter, or `CLICKHOUSE_URL`) out.
+//!
+//! Every test ends by comparing ClickHouse with a file replay of the same events (`run
+//! --until`, the rows of a stream whose clock has passed that time; the file replay itself is
+//! checked against the independent reference model in `tests/reference.rs`), and the
+//! dead-letter topic with the replay's dead letters: exactly the rejected events, once each.
+
+mod common;
+
+use clickhouse::Client;
+use common::servers::{clickhouse_url, database, kafka_bootstrap, Adapter};
+use common::{bin, ok};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Tables compared between a Kafka run and the file replay.
+const TABLES: [&str; 5] = ["window_day", "window_week", "window_month", "window_rolling_7d", "window_rolling_30d"];
+
+/// One test's topics, group, databases and files.
+struct World {
+    name: String,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    events: PathBuf,
+    url: String,
+}
+
+impl World {
+    /// Topics with `partitions` partitions and a generated stream (with every anomaly).
+    fn new(name: &str, partitions: u32, sellers: u32, days: u32) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let name = format!("{name}_{}", std::process::id());
+        let config = dir.path().join("quality.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[kafka]\nbrokers = \"{}\"\ngroup_id = \"{name}\"\norders_topic = \"{name}.orders\"\nmessages_topic = \"{name}.messages\"\nfeedback_topic = \"{name}.feedback\"\ndead_letter_topic = \"{name}.dead\"\nidle_timeout = \"3s\"\ncommit_interval = \"500ms\"\n",
+                kafka_bootstrap()
+            ),
+        )
+        .unwrap();
+        let events = dir.path().join("events.ndjson");
+        ok(bin()
+            .args(["generate", "--sellers", &sellers.to_string(), "--days", &days.to_string(), "--seed", "5", "--start", "2025-03-03", "--out"])
+            .arg(&events));
+        let w = World { name, dir, config, events, url: clickhouse_url().to_owned() };
+        ok(w.cmd().args(["topics", "--partitions", &partitions.to_string()]));
+        w
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = bin();
+        c.arg("--config").arg(&self.config);
+        c
+    }
+
+    fn db(&self) -> String {
+        database(&self.name)
+    }
+
+    /// Publishes the events; one record per batch when a consumer must resume exactly
+    /// (the test broker skips to the next batch when asked to fetch from inside one).
+    fn produce(&self, exact_resume: bool) -> Child {
+        self.produce_file(&self.events, exact_resume)
+    }
+
+    fn produce_file(&self, events: &std::path::Path, exact_resume: bool) -> Child {
+        let mut c = self.cmd();
+        c.args(["produce", "--input"]).arg(events);
+        if exact_resume {
+            c.args(["-X", "batch.num.messages=1", "-X", "linger.ms=0"]);
+        }
+        c.stdout(Stdio::null()).spawn().unwrap()
+    }
+
+    /// Starts a pipeline instance that exits once its partitions are idle; logs to `log`.
+    fn instance(&self, log: &str, url: &str) -> Child {
+        self.instance_with(log, url, &[])
+    }
+
+    /// An instance that commits every 100 ms with provisional rows: many small cycles, so
+    /// that it can be interrupted between them.
+    fn busy_instance(&self, log: &str, url: &str) -> Child {
+        self.instance_with(log, url, &["--commit-interval", "100ms", "--provisional"])
+    }
+
+    fn instance_with(&self, log: &str, url: &str, extra: &[&str]) -> Child {
+        let log = std::fs::File::create(self.dir.path().join(log)).unwrap();
+        self.cmd()
+            .env("QP_LOG", "info")
+            .args([
+                "run",
+                "--source",
+                "kafka",
+                "--sink",
+                "clickhouse",
+                "--stop-when-idle",
+                "--clickhouse-url",
+                url,
+                "--clickhouse-database",
+                &self.db(),
+            ])
+            .args(extra)
+            .stderr(log)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits until the group has written at least `n` checkpoints (the run is under way).
+    async fn wait_for_checkpoints(&self, url: &str, n: u64) {
+        let c = Client::default().with_url(url);
+        let sql = format!("SELECT count() FROM {}.checkpoints WHERE consumer_group = '{}'", self.db(), self.name);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if c.query(&sql).fetch_one::<u64>().await.is_ok_and(|k| k >= n) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no {n} checkpoints within a minute");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    /// The file replay of the same events, into `<db>_file`, its clock run on past the data.
+    fn replay(&self) -> String {
+        let db = format!("{}_file", self.db());
+        ok(self
+            .cmd()
+            .args(["run", "--source", &format!("file:{}", self.events.display()), "--sink", "clickhouse", "--until", "2026-01-01T00:00:00Z"])
+            .args(["--clickhouse-url", &self.url, "--clickhouse-database", &db]));
+        db
+    }
+
+    /// The events split in two files: what is published before and after an interruption.
+    fn halves(&self) -> (PathBuf, PathBuf) {
+        let text = std::fs::read_to_string(&self.events).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let (a, b) = lines.split_at(lines.len() / 2);
+        let paths = (self.dir.path().join("first.ndjson"), self.dir.path().join("second.ndjson"));
+        std::fs::write(&paths.0, a.join("\n") + "\n").unwrap();
+        std::fs::write(&paths.1, b.join("\n") + "\n").unwrap();
+        paths
+    }
+
+    /// Asserts ClickHouse and the dead-letter topic hold exactly what the file replay gives.
+    async fn assert_exact(&self, url: &str) {
+        let file_db = self.replay();
+        let c = Client::default().with_url(url);
+        let db = self.db();
+        for t in TABLES {
+            let rows = count(&c, &format!("SELECT count() FROM {file_db}.{t} FINAL")).await;
+            assert!(rows > 0, "{t} has rows");
+            assert_eq!(count(&c, &format!("SELECT count() FROM {db}.{t} FINAL")).await, rows, "{t}: as many rows as the replay");
+            for (a, b) in [(&db, &file_db), (&file_db, &db)] {
+                let sql =
+                    format!("SELECT count() FROM (SELECT * EXCEPT version FROM {a}.{t} FINAL EXCEPT SELECT * EXCEPT version FROM {b}.{t} FINAL)");
+                assert_eq!(count(&c, &sql).await, 0, "{t}: rows of {a} not in {b}");
+            }
+        }
+        for (a, b) in [(&db, &file_db), (&file_db, &db)] {
+            let sql = format!("SELECT count() FROM (SELECT * FROM {a}.performer_rating EXCEPT SELECT * FROM {b}.performer_rating)");
+            assert_eq!(count(&c, &sql).await, 0, "performer ratings (global ranks) of {a} not in {b}");
+        }
+        let expected: Vec<(String, String)> = c
+            .query(&format!("SELECT reason, ifNull(payload, ifNull(payload_hex, '')) FROM {file_db}.dead_letters FINAL ORDER BY 1, 2"))
+            .fetch_all()
+            .await
+            .unwrap();
+        let table: Vec<(String, String)> = c
+            .query(&format!("SELECT reason, ifNull(payload, ifNull(payload_hex, '')) FROM {db}.dead_letters FINAL ORDER BY 1, 2"))
+            .fetch_all()
+            .await
+            .unwrap();
+        assert_eq!(table, expected, "the dead_letters table holds exactly the rejected events");
+        let topic = self.dead_letters();
+        assert_eq!(topic.len(), expected.len(), "the dead-letter topic holds each rejected event once");
+        assert_eq!(topic, expected, "the dead-letter topic holds exactly the rejected events");
+    }
+
+    /// (reason, payload) of every record on the dead-letter topic, sorted.
+    fn dead_letters(&self) -> Vec<(String, String)> {
+        let topic = format!("{}.dead", self.name);
+        let reader: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", kafka_bootstrap())
+            .set("group.id", format!("{}.check", self.name))
+            .set("enable.partition.eof", "true")
+            .set("fetch.wait.max.ms", "50")
+            .create()
+            .unwrap();
+        let md = reader.fetch_metadata(Some(&topic), Duration::from_secs(10)).unwrap();
+        let partitions = md.topics()[0].partitions().len() as i32;
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..partitions {
+            tpl.add_partition_offset(&topic, p, Offset::Beginning).unwrap();
+        }
+        reader.assign(&tpl).unwrap();
+        let mut open = partitions;
+        let mut out = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while open > 0 {
+            assert!(Instant::now() < deadline, "reading the dead-letter topic timed out");
+            match reader.poll(Duration::from_millis(200)) {
+                Some(Ok(m)) => {
+                    let v: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+                    let payload = v.get("payload").or_else(|| v.get("payload_hex")).and_then(|p| p.as_str()).unwrap().to_owned();
+                    out.push((v["reason"].as_str().unwrap().to_owned(), payload));
+                }
+                Some(Err(KafkaError::PartitionEOF(_))) => open -= 1,
+                Some(Err(e)) => panic!("reading the dead-letter topic: {e}"),
+                None => {}
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Records consumed by an instance, from its final log line.
+    fn records(&self, log: &str) -> u64 {
+        let text = self.log(log);
+        let line =
+            text.lines().rev().find(|l| l.contains("stopped; everything consumed")).unwrap_or_else(|| panic!("{log} did not stop cleanly:\n{text}"));
+        line.split_whitespace().find_map(|w| w.strip_prefix("records=")).unwrap().parse().unwrap()
+    }
+}
+
+async fn count(c: &Client, sql: &str) -> u64 {
+    c.query(sql).fetch_one::<u64>().await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn wait(mut child: Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{what} failed: {status}");
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not finish within 3 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    ok(Command::new("kill").args([sig, &child.id().to_string()]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_kafka_run_lands_exactly_the_file_replay_and_a_restart_reads_nothing_again() {
+    let w = World::new("exact", 4, 30, 21);
+    wait(w.produce(false), "produce");
+    wait(w.instance("first.log", &w.url), "the pipeline");
+    let reasons = w.dead_letters();
+    for reason in ["invalid_json", "too_late", "missing_field", "order_without_creation"] {
+        assert!(reasons.iter().any(|(r, _)| r == reason), "the stream has {reason} events");
+    }
+    w.assert_exact(&w.url).await;
+    let lines = std::fs::read_to_string(&w.events).unwrap().lines().filter(|l| !l.trim().is_empty()).count() as u64;
+    assert_eq!(w.records("first.log"), lines, "every record consumed once");
+    wait(w.instance("second.log", &w.url), "the restarted pipeline");
+    assert_eq!(w.records("second.log"), 0, "a restart resumes at the checkpoint instead of replaying the topics");
+    w.assert_exact(&w.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_instances_split_the_partitions_and_one_takes_over_when_the_other_stops() {
+    let w = World::new("split", 4, 40, 28);
+    let (first, second) = w.halves();
+    wait(w.produce_file(&first, true), "produce the first half");
+    let wait_long = ["--idle-timeout", "20s"];
+    let a = w.instance_with("a.log", &w.url, &wait_long);
+    let b = w.instance_with("b.log", &w.url, &wait_long);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(w.log("a.log").contains("partition assigned") && w.log("b.log").contains("partition assigned")) {
+        assert!(Instant::now() < deadline, "both instances get partitions:\n{}\n{}", w.log("a.log"), w.log("b.log"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    w.wait_for_checkpoints(&w.url, 4).await;
+    signal(&a, "-TERM");
+    wait(a, "instance a (stopped with SIGTERM)");
+    wait(w.produce_file(&second, true), "produce the second half");
+    wait(b, "instance b");
+    let b_log = w.log("b.log");
+    assert!(b_log.contains("from_checkpoint=true"), "b resumed a's partitions from their checkpoints:\n{b_log}");
+    assert!(w.records("a.log") > 0 && w.records("b.log") > 0, "both instances consumed");
+    w.assert_exact(&w.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_mid_stream_then_restart_loses_and_repeats_nothing() {
+    let w = World::new("kill", 3, 40, 28);
+    let (first, second) = w.halves();
+    wait(w.produce_file(&first, true), "produce the first half");
+    let mut crashed = w.busy_instance("first.log", &w.url);
+    // Killed after a varying number of commit cycles, anywhere inside one.
+    w.wait_for_checkpoints(&w.url, 1 + u64::from(std::process::id() % 4)).await;
+    crashed.kill().unwrap();
+    crashed.wait().unwrap();
+    let killed = Instant::now();
+    wait(w.produce_file(&second, true), "produce the second half");
+    // The test broker gives a dead member's partitions to a newcomer only once the dead
+    // member's session (10 s) has expired (docs/test-broker.md); Apache Kafka also waits for
+    // the session to expire before the dead member's partitions move.
+    std::thread::sleep(Duration::from_secs(11).saturating_sub(killed.elapsed()));
+    wait(w.instance("second.log", &w.url), "the restarted pipeline");
+    assert!(w.log("second.log").contains("from_checkpoint=true"), "the restart resumed from checkpoints");
+    assert!(w.records("second.log") > 0);
+    w.assert_exact(&w.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clickhouse_outage_pauses_the_stream_and_it_resumes_by_itself() {
+    let data = tempfile::tempdir().unwrap();
+    let mut adapter = Adapter::start(0, data.path());
+    let w = World::new("outage", 2, 40, 28);
+    wait(w.produce(true), "produce");
+    let mut run = w.busy_instance("run.log", &adapter.url);
+    w.wait_for_checkpoints(&adapter.url, 1).await;
+    adapter.kill();
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(run.try_wait().unwrap().is_none(), "the pipeline waits for ClickHouse instead of failing");
+    let adapter = Adapter::start(adapter.port, data.path());
+    wait(run, "the pipeline");
+    assert!(w.log("run.log").contains("retrying"), "the outage was noticed:\n{}", w.log("run.log"));
+    // The replay goes to the same server, so the comparison runs there.
+    let w = World { url: adapter.url.clone(), ..w };
+    w.assert_exact(&adapter.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_quiet_stream_still_closes_its_week_unless_backfilling() {
+    let w = World::new("quiet", 1, 2, 7);
+    wait(w.produce(false), "produce");
+    let c = Client::default().with_url(&w.url);
+    let week = |db: String| format!("SELECT count() FROM {db}.window_week FINAL WHERE is_final AND period_start = '2025-03-03'");
+    let backfill = w
+        .cmd()
+        .args(["run", "--source", "kafka", "--sink", "clickhouse", "--stop-when-idle", "--backfill", "--group-id", &format!("{}_backfill", w.name)])
+        .args(["--clickhouse-url", &w.url, "--clickhouse-database", &format!("{}_backfill", w.db())])
+        .status()
+        .unwrap();
+    assert!(backfill.success());
+    assert_eq!(count(&c, &week(format!("{}_backfill", w.db()))).await, 0, "a backfill waits for later events to close the week");
+    wait(w.instance("run.log", &w.url), "the pipeline");
+    assert!(count(&c, &week(w.db())).await > 0, "with no event after the week, its rows became final once the stream was idle");
+    w.assert_exact(&w.url).await;
+}
+
+#[test]
+fn topics_that_are_not_co_partitioned_are_refused_with_the_reason() {
+    let name = format!("copart_{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("q.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[kafka]\norders_topic = \"{name}.o\"\nmessages_topic = \"{name}.m\"\nfeedback_topic = \"{name}.f\"\ndead_letter_topic = \"{name}.d\"\n"
+        ),
+    )
+    .unwrap();
+    let topics =
+        |partitions: &str| ok(bin().arg("--config").arg(&config).args(["topics", "--brokers", kafka_bootstrap(), "--partitions", partitions]));
+    // Make one topic differ: create the feedback topic alone with 2 partitions first.
+    let alone = dir.path().join("f.toml");
+    std::fs::write(
+        &alone,
+        format!(
+            "[kafka]\norders_topic = \"{name}.x\"\nmessages_topic = \"{name}.y\"\nfeedback_topic = \"{name}.f\"\ndead_letter_topic = \"{name}.z\"\n"
+        ),
+    )
+    .unwrap();
+    ok(bin().arg("--config").arg(&alone).args(["topics", "--brokers", kafka_bootstrap(), "--partitions", "2"]));
+    topics("4");
+    let out = bin()
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--source", "kafka", "--sink", "clickhouse", "--brokers", kafka_bootstrap(), "--clickhouse-url", clickhouse_url()])
+        .args(["--clickhouse-database", &database("copart")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not co-partitioned") && err.contains(&format!("{name}.f: 2")), "{err}");
+}
+
+#[test]
+fn a_missing_topic_is_a_clear_error() {
+    let out = bin()
+        .args(["run", "--source", "kafka", "--sink", "clickhouse", "--brokers", kafka_bootstrap(), "--clickhouse-url", clickhouse_url()])
+        .args(["--clickhouse-database", &database("missing"), "--group-id", "missing"])
+        .env("QP_CONFIG", write_config_with_topic("nope_missing"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist") && err.contains("quality-pipeline topics"), "{err}");
+}
+
+fn write_config_with_topic(prefix: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("{prefix}_{}.toml", std::process::id()));
+    std::fs::write(&path, format!("[kafka]\norders_topic = \"{prefix}.o\"\n")).unwrap();
+    path
+}
