@@ -256,8 +256,8 @@ pub struct BenchStreamArgs {
     /// Events to pre-fill the topics with.
     #[arg(long, default_value_t = 1_000_000)]
     pub events: u64,
-    /// Sellers in the generated stream.
-    #[arg(long, default_value_t = 1000)]
+    /// Sellers in the generated stream (200 sellers give about 4 months for 1 M events).
+    #[arg(long, default_value_t = 200)]
     pub sellers: u32,
     /// Mean orders per seller per day.
     #[arg(long, default_value_t = 6.0)]
@@ -268,6 +268,9 @@ pub struct BenchStreamArgs {
     /// Idle timeout of the run (the last windows close this long after the last record).
     #[arg(long, default_value = "200ms")]
     pub idle_timeout: String,
+    /// Commit interval of the run.
+    #[arg(long, default_value = "1s")]
+    pub commit_interval: String,
     /// Seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

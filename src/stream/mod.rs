@@ -27,6 +27,7 @@ use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use shard::{Shard, INPUTS};
 use std::collections::BTreeSet;
+use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -54,7 +55,9 @@ pub struct StreamSummary {
     pub outputs: u64,
     /// Commit cycles made durable.
     pub cycles: u64,
-    /// From start until the last record's results were durable.
+    /// From the first record until the last record was processed.
+    pub consumed: Duration,
+    /// From the first record until the last record's results were durable.
     pub busy: Duration,
 }
 
@@ -74,7 +77,7 @@ struct Processor {
     fatal: Option<anyhow::Error>,
     summary: StreamSummary,
     started: Instant,
-    last_record: Option<Instant>,
+    first_record: Option<Instant>,
 }
 
 /// The consumer's context: rebalances go through the processor.
@@ -211,8 +214,8 @@ impl Processor {
         self.in_flight -= 1;
         self.summary.cycles += 1;
         self.summary.outputs += ack.outputs as u64;
-        if self.last_record.is_some() {
-            self.summary.busy = self.started.elapsed();
+        if let Some(first) = self.first_record {
+            self.summary.busy = first.elapsed();
         }
         let mut tpl = TopicPartitionList::new();
         for (p, offsets, position) in &ack.shards {
@@ -251,11 +254,13 @@ impl Processor {
         Ok(())
     }
 
-    fn tick(&mut self, now: Instant) {
+    fn tick(&mut self, consumer: &BaseConsumer<Callbacks>, now: Instant) {
         let wall = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64));
         let quiet = self.options.quiet;
+        let topics = self.kafka.input_topics().map(|t| CString::new(t).unwrap_or_default());
         for s in self.shards.iter_mut().flatten() {
-            s.tick(now, wall, quiet);
+            let high = std::array::from_fn(|i| cached_high_watermark(consumer, &topics[i], s.partition));
+            s.tick(now, wall, quiet, high);
         }
     }
 
@@ -263,6 +268,17 @@ impl Processor {
         let mut shards = self.shards.iter().flatten().peekable();
         shards.peek().is_some() && shards.all(|s| s.all_idle(now, self.options.quiet))
     }
+}
+
+/// The high watermark of a partition as last reported to the consumer by a fetch (no
+/// broker round trip; `None` until the first fetch).
+fn cached_high_watermark(consumer: &BaseConsumer<Callbacks>, topic: &CStr, partition: i32) -> Option<i64> {
+    let (mut low, mut high) = (-1i64, -1i64);
+    // SAFETY: the client pointer is valid while `consumer` lives, `topic` is NUL-terminated,
+    // and the call only reads librdkafka's cached offsets into the two locals.
+    let err =
+        unsafe { rdkafka::bindings::rd_kafka_get_watermark_offsets(consumer.client().native_ptr(), topic.as_ptr(), partition, &mut low, &mut high) };
+    (err == RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0).then_some(high)
 }
 
 /// Consumes the input topics in the configured group until stopped (SIGINT/SIGTERM) or,
@@ -293,7 +309,7 @@ pub fn run_stream(
         fatal: None,
         summary: StreamSummary::default(),
         started: Instant::now(),
-        last_record: None,
+        first_record: None,
     };
     let consumer: BaseConsumer<Callbacks> = kafka
         .consumer_config()
@@ -372,12 +388,13 @@ fn poll_loop(consumer: &BaseConsumer<Callbacks>, stop: &AtomicBool) -> Result<()
         since_check = 0;
         let now = Instant::now();
         if got_record {
-            p.last_record = Some(now);
+            let first = *p.first_record.get_or_insert(now);
+            p.summary.consumed = now.duration_since(first);
         }
         p.poll_acks(consumer);
         if now.duration_since(last_tick) >= Duration::from_millis(100) {
             last_tick = now;
-            p.tick(now);
+            p.tick(consumer, now);
         }
         if now.duration_since(last_commit) >= commit_interval {
             last_commit = now;
@@ -394,7 +411,7 @@ fn poll_loop(consumer: &BaseConsumer<Callbacks>, stop: &AtomicBool) -> Result<()
             return Ok(());
         }
         if stop_when_idle && p.all_idle(now) {
-            p.tick(now);
+            p.tick(consumer, now);
             p.send_cycle()?;
             p.wait_all(consumer)?;
             if p.all_idle(Instant::now()) {

@@ -23,6 +23,7 @@ pub struct Shard {
     pub dead_letter_position: i64,
     suppressed: HashSet<u64>,
     seen: [bool; INPUTS],
+    caught_up: [bool; INPUTS],
     last_record: [Instant; INPUTS],
     seq: u64,
     dirty: bool,
@@ -68,6 +69,7 @@ impl Shard {
             dead_letter_position: position,
             suppressed,
             seen: [false; INPUTS],
+            caught_up: [false; INPUTS],
             last_record: [now; INPUTS],
             seq,
             dirty: false,
@@ -90,20 +92,24 @@ impl Shard {
         self.last_record.iter_mut().for_each(|t| *t += blocked);
     }
 
+    /// Quiet for the idle timeout, and caught up all that time (see [`Shard::tick`]).
     fn idle(&self, input: usize, now: Instant, quiet: Quiet) -> bool {
-        now.saturating_duration_since(self.last_record[input]) >= quiet.idle_timeout
+        self.caught_up[input] && now.saturating_duration_since(self.last_record[input]) >= quiet.idle_timeout
     }
 
-    /// Whether every input has been quiet for the idle timeout.
+    /// Whether every input has been caught up and quiet for the idle timeout.
     pub fn all_idle(&self, now: Instant, quiet: Quiet) -> bool {
         (0..INPUTS).all(|i| self.idle(i, now, quiet))
     }
 
     /// Moves event time: to the slowest active input, or when all are idle to the latest
-    /// input (and the wall clock, if enabled).
-    pub fn tick(&mut self, now: Instant, wall: Timestamp, quiet: Quiet) {
+    /// input (and the wall clock, if enabled). `high` is each input's high watermark as last
+    /// seen by the consumer (`None`: not known yet); an input with records left to read
+    /// (lag) is never idle, however long it has been quiet.
+    pub fn tick(&mut self, now: Instant, wall: Timestamp, quiet: Quiet, high: [Option<i64>; INPUTS]) {
         for i in 0..INPUTS {
-            if std::mem::take(&mut self.seen[i]) {
+            self.caught_up[i] = high[i].is_some_and(|h| self.next[i].max(0) >= h);
+            if std::mem::take(&mut self.seen[i]) || !self.caught_up[i] {
                 self.last_record[i] = now;
             }
         }
@@ -155,5 +161,49 @@ impl Shard {
             state,
         };
         Some(ShardCycle { partition: self.partition, outputs, publish, checkpoint })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quality_engine::engine::Clock;
+    use quality_engine::EngineConfig;
+
+    fn shard(start: Instant) -> Shard {
+        let engine = Engine::new(EngineConfig { clock: Clock::Driven, ..EngineConfig::default() });
+        Shard::new(0, engine, None, HashSet::new(), 0, start)
+    }
+
+    const QUIET: Quiet = Quiet { idle_timeout: Duration::from_secs(1), wall_clock: true };
+
+    #[test]
+    fn an_input_with_records_left_is_never_idle() {
+        let start = Instant::now();
+        let mut s = shard(start);
+        let later = start + Duration::from_secs(5);
+        s.tick(later, Timestamp(0), QUIET, [Some(0), Some(0), Some(10)]);
+        assert!(!s.all_idle(later + Duration::from_secs(5), QUIET), "input 2 has 10 records to read");
+        s.tick(later, Timestamp(0), QUIET, [Some(0), Some(0), None]);
+        assert!(!s.all_idle(later + Duration::from_millis(500), QUIET), "an unknown end is not caught up");
+    }
+
+    #[test]
+    fn caught_up_quiet_inputs_let_time_follow_the_wall_clock_unless_backfilling() {
+        let start = Instant::now();
+        let wall = Timestamp::parse_rfc3339("2025-02-01T00:00:00Z").unwrap();
+        let mut s = shard(start);
+        let event = r#"{"event_id":"e1","type":"order.created","occurred_at":"2025-01-06T10:00:00Z","seller_id":"s1","order_id":"o1","customer_id":"c1","ship_by":"2025-01-08T10:00:00Z"}"#;
+        s.ingest(0, "orders", 0, event.as_bytes());
+        s.tick(start, wall, QUIET, [Some(1), Some(0), Some(0)]);
+        assert_eq!(s.engine.watermark(), None, "input 1 and 2 have no time yet and are not idle yet");
+        let later = start + Duration::from_secs(2);
+        let mut backfill = shard(start);
+        backfill.ingest(0, "orders", 0, event.as_bytes());
+        backfill.tick(start, wall, QUIET, [Some(1), Some(0), Some(0)]);
+        backfill.tick(later, wall, Quiet { wall_clock: false, ..QUIET }, [Some(1), Some(0), Some(0)]);
+        assert_eq!(backfill.engine.watermark().map(|w| w.to_string()).as_deref(), Some("2025-01-04T10:00:00.000Z"), "the latest input time");
+        s.tick(later, wall, QUIET, [Some(1), Some(0), Some(0)]);
+        assert_eq!(s.engine.watermark().map(|w| w.to_string()).as_deref(), Some("2025-01-30T00:00:00.000Z"), "wall clock minus the lateness");
     }
 }
