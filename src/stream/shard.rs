@@ -107,8 +107,8 @@ impl Shard {
     /// seen by the consumer (`None`: not known yet); an input with records left to read
     /// (lag) is never idle, however long it has been quiet.
     pub fn tick(&mut self, now: Instant, wall: Timestamp, quiet: Quiet, high: [Option<i64>; INPUTS]) {
-        for i in 0..INPUTS {
-            self.caught_up[i] = high[i].is_some_and(|h| self.next[i].max(0) >= h);
+        for (i, high) in high.into_iter().enumerate() {
+            self.caught_up[i] = high.is_some_and(|h| self.next[i].max(0) >= h);
             if std::mem::take(&mut self.seen[i]) || !self.caught_up[i] {
                 self.last_record[i] = now;
             }
