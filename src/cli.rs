@@ -1,5 +1,6 @@
 //! Command-line definition (clap derive). Each subcommand maps to one module in `commands/`.
 
+use crate::telemetry::LogFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -10,6 +11,10 @@ pub struct Cli {
     /// TOML config file (engine settings and standards); defaults to the regulation's values.
     #[arg(long, global = true, env = "QP_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Log format on stderr (`QP_LOG` sets the level, e.g. `debug`).
+    #[arg(long, global = true, env = "QP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// The subcommand.
     #[command(subcommand)]
@@ -144,6 +149,17 @@ pub struct RunArgs {
     /// Kafka source: exit once every assigned partition is idle and its results are durable.
     #[arg(long)]
     pub stop_when_idle: bool,
+    /// Serve /metrics, /healthz and /readyz here (`off` to disable); default 127.0.0.1:9464 for
+    /// the Kafka source, off for files.
+    #[arg(long, env = "QP_METRICS_ADDR", value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Also export the value of the N worst sellers per cadence and standard (0: none; bounds
+    /// the per-seller series to 5 x 10 x N).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub worst_sellers: usize,
+    /// Kafka source: /readyz answers 200 only while the total lag is at most this many records.
+    #[arg(long, default_value_t = 100_000, value_name = "RECORDS")]
+    pub ready_max_lag: i64,
 }
 
 /// Kafka connection flags; the config's `[kafka]` section gives the defaults.

@@ -11,3 +11,4 @@ pub mod report;
 pub mod sink;
 pub mod source;
 pub mod stream;
+pub mod telemetry;

@@ -3,16 +3,11 @@
 use clap::Parser;
 use quality_pipeline::cli::{Cli, Command};
 use quality_pipeline::commands;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("QP_LOG").unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    quality_pipeline::telemetry::init_logs(cli.log_format);
     let result = match cli.command {
         Command::Generate(a) => commands::generate::run(cli.config.as_deref(), a),
         Command::Run(a) => commands::run::run(cli.config.as_deref(), *a),

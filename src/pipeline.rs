@@ -2,8 +2,11 @@
 
 use crate::sink::Sink;
 use crate::source::FileSource;
+use crate::stream::publish_state;
+use crate::telemetry::{metrics, EventCounters, QualityBoard};
 use anyhow::Result;
 use quality_engine::contract::Timestamp;
+use quality_engine::window::Calendar;
 use quality_engine::{DeadLetter, Engine, Output, StateSizes, Stats, Verdict};
 use std::time::{Duration, Instant};
 
@@ -18,11 +21,13 @@ pub struct ReplayOptions {
     pub commit_every: u64,
     /// Before finishing, let event time run on quietly to this instant (as a stream's clock would).
     pub until: Option<Timestamp>,
+    /// Worst sellers per cadence and standard exported as their own series.
+    pub worst_sellers: usize,
 }
 
 impl Default for ReplayOptions {
     fn default() -> Self {
-        ReplayOptions { provisional_every: None, batch: 65_536, commit_every: 1_048_576, until: None }
+        ReplayOptions { provisional_every: None, batch: 65_536, commit_every: 1_048_576, until: None, worst_sellers: 0 }
     }
 }
 
@@ -46,9 +51,13 @@ pub async fn replay<S: Sink>(source: &mut FileSource, engine: &mut Engine, sink:
     let mut out: Vec<Output> = Vec::new();
     let mut lines = 0u64;
     let name = source.name().to_owned();
+    let counters = EventCounters::new("file");
+    let mut board = QualityBoard::new(Calendar::new(engine.config().timezone), opts.worst_sellers, &engine.config().standards, metrics());
     while let Some((number, line)) = source.next_line()? {
         lines += 1;
-        if let Verdict::Rejected(r) = engine.ingest(line) {
+        let verdict = engine.ingest(line);
+        counters.count(&verdict);
+        if let Verdict::Rejected(r) = verdict {
             out.push(Output::DeadLetter(DeadLetter::new(r, line, format!("{name}:{number}"))));
         }
         if opts.provisional_every.is_some_and(|n| lines % n == 0) {
@@ -56,8 +65,10 @@ pub async fn replay<S: Sink>(source: &mut FileSource, engine: &mut Engine, sink:
         }
         if lines % opts.batch == 0 || lines % opts.commit_every == 0 {
             engine.drain(&mut out);
+            observe(&mut board, &out);
             sink.write(&out).await?;
             out.clear();
+            board.publish(engine.watermark(), metrics());
             if lines % opts.commit_every == 0 {
                 sink.commit().await?;
             }
@@ -72,8 +83,20 @@ pub async fn replay<S: Sink>(source: &mut FileSource, engine: &mut Engine, sink:
     if let Some(t) = opts.until {
         engine.advance_clock(t);
     }
+    publish_state(&state);
     engine.finish(&mut out);
+    observe(&mut board, &out);
     sink.write(&out).await?;
     sink.commit().await?;
+    board.publish_all(metrics());
     Ok(ReplaySummary { stats: engine.stats().clone(), state, lines, elapsed: start.elapsed() })
+}
+
+/// Feeds the final rows of a batch to the quality gauges.
+fn observe(board: &mut QualityBoard, outputs: &[Output]) {
+    for o in outputs {
+        if let Output::Row(r) = o {
+            board.observe(r);
+        }
+    }
 }

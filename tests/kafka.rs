@@ -345,7 +345,19 @@ async fn a_quiet_stream_still_closes_its_week_unless_backfilling() {
     let week = |db: String| format!("SELECT count() FROM {db}.window_week FINAL WHERE is_final AND period_start = '2025-03-03'");
     let backfill = w
         .cmd()
-        .args(["run", "--source", "kafka", "--sink", "clickhouse", "--stop-when-idle", "--backfill", "--group-id", &format!("{}_backfill", w.name)])
+        .args([
+            "run",
+            "--source",
+            "kafka",
+            "--sink",
+            "clickhouse",
+            "--stop-when-idle",
+            "--backfill",
+            "--metrics-addr",
+            "off",
+            "--group-id",
+            &format!("{}_backfill", w.name),
+        ])
         .args(["--clickhouse-url", &w.url, "--clickhouse-database", &format!("{}_backfill", w.db())])
         .status()
         .unwrap();
@@ -385,7 +397,7 @@ fn topics_that_are_not_co_partitioned_are_refused_with_the_reason() {
         .arg("--config")
         .arg(&config)
         .args(["run", "--source", "kafka", "--sink", "clickhouse", "--brokers", kafka_bootstrap(), "--clickhouse-url", clickhouse_url()])
-        .args(["--clickhouse-database", &database("copart")])
+        .args(["--clickhouse-database", &database("copart"), "--metrics-addr", "off"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -397,7 +409,7 @@ fn topics_that_are_not_co_partitioned_are_refused_with_the_reason() {
 fn a_missing_topic_is_a_clear_error() {
     let out = bin()
         .args(["run", "--source", "kafka", "--sink", "clickhouse", "--brokers", kafka_bootstrap(), "--clickhouse-url", clickhouse_url()])
-        .args(["--clickhouse-database", &database("missing"), "--group-id", "missing"])
+        .args(["--clickhouse-database", &database("missing"), "--group-id", "missing", "--metrics-addr", "off"])
         .env("QP_CONFIG", write_config_with_topic("nope_missing"))
         .output()
         .unwrap();
@@ -410,4 +422,104 @@ fn write_config_with_topic(prefix: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("{prefix}_{}.toml", std::process::id()));
     std::fs::write(&path, format!("[kafka]\norders_topic = \"{prefix}.o\"\n")).unwrap();
     path
+}
+
+/// GET on the pipeline's HTTP endpoint: (status code, body).
+fn get(addr: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+}
+
+/// Sum of the samples of a metric whose labels contain every `filter` pair.
+fn sample_sum(metrics: &str, name: &str, filter: &[(&str, &str)]) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| filter.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_every_record_once_and_show_the_latest_closed_periods() {
+    // 45 days from 2025-03-03: with --backfill the watermark stops two days before the end,
+    // so the latest closed day, week and month (March) all have data.
+    let w = World::new("metrics", 2, 12, 45);
+    wait(w.produce(false), "produce");
+    let log = std::fs::File::create(w.dir.path().join("run.log")).unwrap();
+    let mut run = w
+        .cmd()
+        .env("QP_LOG", "info")
+        .args(["run", "--source", "kafka", "--sink", "clickhouse", "--backfill", "--metrics-addr", "127.0.0.1:0", "--worst-sellers", "2"])
+        .args(["--clickhouse-url", &w.url, "--clickhouse-database", &w.db()])
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let addr = loop {
+        let text = w.log("run.log");
+        if let Some(line) = text.lines().find(|l| l.contains("serving /metrics")) {
+            break line.split_whitespace().find_map(|t| t.strip_prefix("address=")).unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no metrics endpoint:\n{text}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(get(&addr, "/healthz").0, 200);
+    let lines = std::fs::read_to_string(&w.events).unwrap().lines().filter(|l| !l.trim().is_empty()).count() as f64;
+    let inputs = [format!("{}.orders", w.name), format!("{}.messages", w.name), format!("{}.feedback", w.name)];
+    let counted = |m: &str| -> f64 {
+        inputs
+            .iter()
+            .map(|t| {
+                sample_sum(m, "quality_pipeline_events_total", &[("topic", t)])
+                    + sample_sum(m, "quality_pipeline_events_rejected_total", &[("topic", t)])
+            })
+            .sum()
+    };
+    // Idle after 3 s: time moves to the latest event and the gauges show the last closed periods.
+    let metrics = loop {
+        let (_, m) = get(&addr, "/metrics");
+        if counted(&m) == lines && sample_sum(&m, "quality_pipeline_standard_sellers", &[("cadence", "month")]) > 0.0 {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "the counters never reached {lines} records:\n{m}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(get(&addr, "/readyz").0, 200, "caught up, so ready");
+    signal(&run, "-TERM");
+    assert!(run.wait().unwrap().success());
+
+    let c = Client::default().with_url(&w.url);
+    let dead = count(&c, &format!("SELECT count() FROM {}.dead_letters FINAL", w.db())).await as f64;
+    let rejected: f64 =
+        inputs.iter().chain([&"state".to_string()]).map(|t| sample_sum(&metrics, "quality_pipeline_events_rejected_total", &[("topic", t)])).sum();
+    assert_eq!(rejected, dead, "every dead letter counted once");
+    let csi = sample_sum(&metrics, "quality_pipeline_standard_value", &[("cadence", "week"), ("metric", "csi")]);
+    assert!((1.0..=5.0).contains(&csi), "platform CSI of the last week: {csi}");
+    for cadence in ["day", "week", "month", "rolling_7d", "rolling_30d"] {
+        assert!(sample_sum(&metrics, "quality_pipeline_standard_sellers", &[("cadence", cadence)]) > 0.0, "{cadence} has sellers with data");
+        for metric in ["csi", "nps", "on_time_handover_share", "confirmation_time_avg", "response_time_avg"] {
+            let labels = [("cadence", cadence), ("metric", metric)];
+            let sellers = sample_sum(&metrics, "quality_pipeline_standard_sellers", &labels);
+            let breaching = sample_sum(&metrics, "quality_pipeline_standard_breaching_sellers", &labels);
+            assert!(sellers <= 12.0 && breaching <= sellers, "{cadence} {metric}: {breaching} of {sellers}");
+        }
+    }
+    let per_seller: Vec<&str> = metrics.lines().filter(|l| l.contains("seller_id=")).collect();
+    assert!(per_seller.iter().all(|l| l.starts_with("quality_pipeline_seller_standard_value{")), "seller ids only in the opt-in gauge");
+    for cadence in ["day", "week", "month"] {
+        for metric in ["csi", "on_time_handover_share", "response_time_avg"] {
+            let n =
+                per_seller.iter().filter(|l| l.contains(&format!("cadence=\"{cadence}\"")) && l.contains(&format!("metric=\"{metric}\""))).count();
+            assert!(n <= 2, "at most --worst-sellers series per cadence and metric, got {n}");
+        }
+    }
+    assert!(sample_sum(&metrics, "quality_pipeline_commits_total", &[]) >= 1.0);
+    assert!(sample_sum(&metrics, "quality_pipeline_sink_rows_total", &[("sink", "clickhouse"), ("table", "window_day")]) > 0.0);
+    assert!(metrics.contains("process_resident_memory_bytes"));
 }

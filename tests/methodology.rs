@@ -226,10 +226,13 @@ fn time_moves_without_events_a_quiet_weeks_rows_become_final() {
     use quality_engine::contract::Timestamp;
     let mut e = Engine::new(EngineConfig { clock: quality_engine::Clock::Driven, ..EngineConfig::default() });
     e.ingest(review("r1", "2026-11-18T10:00:00+03:00", 5).as_bytes());
-    // A far-future event on one input does not make another input's events too late: only
-    // the caller moves a driven clock.
-    e.ingest(review("r2", "2026-11-22T10:00:00+03:00", 4).as_bytes());
+    // A later event on one input (1) does not make another input's (0) events too late: only
+    // the caller moves a driven clock. On its own input, it does (section 4).
+    e.ingest_from(1, review("r2", "2026-11-22T10:00:00+03:00", 4).as_bytes());
     assert!(matches!(e.ingest(review("r3", "2026-11-17T10:00:00+03:00", 3).as_bytes()), Verdict::Accepted(_)));
+    assert!(
+        matches!(e.ingest_from(1, review("r4", "2026-11-19T10:00:00+03:00", 3).as_bytes()), Verdict::Rejected(r) if r.reason == RejectReason::TooLate)
+    );
     let mut out = Vec::new();
     e.drain(&mut out);
     assert!(out.is_empty(), "nothing is final before the clock moves");

@@ -78,8 +78,10 @@ pub fn run(config: Option<&Path>, args: BenchStreamArgs) -> Result<()> {
         quiet: Quiet { idle_timeout: kafka.idle_timeout()?, wall_clock: true },
         provisional: false,
         stop_when_idle: true,
+        ready_max_lag: 0,
+        worst_sellers: 0,
     };
-    let summary = run_stream(&kafka, &clickhouse, engine_config, options, &rt)?;
+    let summary = run_stream(&kafka, &clickhouse, engine_config, options, &rt, Default::default())?;
     let e2e = summary.busy.as_secs_f64();
     let consumed = summary.consumed.as_secs_f64();
     println!(

@@ -8,10 +8,12 @@ use crate::sink::clickhouse::{migrate, ClickHouseSettings, ClickHouseSink};
 use crate::sink::FileSink;
 use crate::source::{parse_sink, parse_source, FileSource, SinkSpec, SourceSpec};
 use crate::stream::{run_stream, StreamOptions, StreamSummary};
+use crate::telemetry::{serve, Health};
 use anyhow::{bail, Context, Result};
 use quality_engine::contract::Timestamp;
 use quality_engine::{Engine, EngineConfig};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Runs the pipeline described by `--source` and `--sink`.
 pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
@@ -45,8 +47,17 @@ fn run_file(file: &ConfigFile, engine_config: EngineConfig, input: &Path, sink: 
     };
     let mut source = FileSource::open(input)?;
     let mut engine = Engine::new(engine_config);
-    let opts = ReplayOptions { provisional_every: args.provisional_every, commit_every: args.commit_every, until, ..ReplayOptions::default() };
+    let opts = ReplayOptions {
+        provisional_every: args.provisional_every,
+        commit_every: args.commit_every,
+        until,
+        worst_sellers: args.worst_sellers,
+        ..ReplayOptions::default()
+    };
     let rt = super::runtime()?;
+    if let Some(addr) = &args.metrics_addr {
+        serve_metrics(&rt, addr)?.set_ready(true);
+    }
     let (summary, target) = match sink {
         SinkSpec::File(dir) => {
             let mut sink = FileSink::create(&dir)?;
@@ -79,9 +90,11 @@ fn run_kafka(file: &ConfigFile, engine_config: EngineConfig, args: &RunArgs) -> 
     }
     let options = stream_options(&kafka, args)?;
     let settings = super::clickhouse_settings(file, &args.clickhouse);
+    tracing::info!(kafka = %kafka.redacted(), clickhouse = %settings.redacted(), "effective configuration");
     let rt = super::runtime()?;
+    let health = serve_metrics(&rt, args.metrics_addr.as_deref().unwrap_or(DEFAULT_METRICS_ADDR))?;
     rt.block_on(prepare(&settings))?;
-    let summary = run_stream(&kafka, &settings, engine_config, options, &rt)?;
+    let summary = run_stream(&kafka, &settings, engine_config, options, &rt, health)?;
     log_stream_summary(&kafka, &summary);
     Ok(())
 }
@@ -92,7 +105,21 @@ fn stream_options(kafka: &KafkaSettings, args: &RunArgs) -> Result<StreamOptions
         quiet: crate::stream::Quiet { idle_timeout: kafka.idle_timeout()?, wall_clock: kafka.wall_clock },
         provisional: args.provisional,
         stop_when_idle: args.stop_when_idle,
+        ready_max_lag: args.ready_max_lag,
+        worst_sellers: args.worst_sellers,
     })
+}
+
+/// Where a Kafka run serves its endpoints unless told otherwise.
+const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
+
+/// Starts the metrics endpoint unless `addr` is `off`; returns the readiness it reports.
+fn serve_metrics(rt: &tokio::runtime::Runtime, addr: &str) -> Result<Arc<Health>> {
+    let health = Arc::new(Health::default());
+    if addr != "off" {
+        rt.block_on(serve(addr, health.clone()))?;
+    }
+    Ok(health)
 }
 
 fn log_stream_summary(kafka: &KafkaSettings, s: &StreamSummary) {

@@ -17,6 +17,7 @@ pub use shard::Quiet;
 
 use crate::kafka::{check_copartitioned, KafkaSettings};
 use crate::sink::clickhouse::{ClickHouseSettings, ClickHouseSink};
+use crate::telemetry::{metrics, EventCounters, Health, QualityBoard};
 use anyhow::{anyhow, bail, Context, Result};
 use dead_letters::{published_since, DeadLetterPublisher, ReadBack};
 use quality_engine::contract::Timestamp;
@@ -26,7 +27,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use shard::{Shard, INPUTS};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,10 @@ pub struct StreamOptions {
     pub provisional: bool,
     /// Exit once every assigned input has been idle for the idle timeout (backfills, benchmarks).
     pub stop_when_idle: bool,
+    /// Ready (`/readyz`) only while the total lag is at most this many records.
+    pub ready_max_lag: i64,
+    /// Worst sellers per cadence and standard exported as their own series.
+    pub worst_sellers: usize,
 }
 
 /// What a streaming run did.
@@ -78,6 +83,12 @@ struct Processor {
     summary: StreamSummary,
     started: Instant,
     first_record: Option<Instant>,
+    counters: Vec<EventCounters>,
+    state_counters: EventCounters,
+    board: Arc<Mutex<QualityBoard>>,
+    health: Arc<Health>,
+    sent: VecDeque<(u64, Instant)>,
+    last_state_report: Instant,
 }
 
 /// The consumer's context: rebalances go through the processor.
@@ -164,6 +175,8 @@ impl Processor {
             self.shards[slot] = Some(shard);
         }
         tracing::info!(seconds = begun.elapsed().as_secs_f64(), "assignment restored");
+        metrics().rebalances.with_label_values(&["assign"]).inc();
+        metrics().assigned_partitions.set(self.shards.iter().flatten().count() as i64);
         self.excuse(begun);
         Ok(())
     }
@@ -186,6 +199,13 @@ impl Processor {
         }
         let revoked: Vec<i32> = self.shards.iter().flatten().map(|s| s.partition).collect();
         self.shards.clear();
+        let m = metrics();
+        m.rebalances.with_label_values(&[if lost { "lost" } else { "revoke" }]).inc();
+        m.assigned_partitions.set(0);
+        m.lag.reset();
+        m.watermark.reset();
+        m.watermark_delay.reset();
+        self.health.set_ready(false);
         tracing::info!(partitions = ?revoked, lost, "partitions revoked");
         Ok(())
     }
@@ -197,7 +217,8 @@ impl Processor {
         let topics = self.kafka.input_topics().map(str::to_owned);
         let topics = [topics[0].as_str(), topics[1].as_str(), topics[2].as_str()];
         let provisional = self.options.provisional;
-        let shards: Vec<_> = self.shards.iter_mut().flatten().filter_map(|s| s.cycle(provisional, &group, &topics)).collect();
+        let state = &self.state_counters;
+        let shards: Vec<_> = self.shards.iter_mut().flatten().filter_map(|s| s.cycle(provisional, &group, &topics, state)).collect();
         if shards.is_empty() {
             return Ok(());
         }
@@ -206,6 +227,7 @@ impl Processor {
         self.cycles.blocking_send(Cycle { id: self.next_cycle, shards }).map_err(|_| anyhow!("the result writer stopped (see the error above)"))?;
         self.excuse(begun);
         self.in_flight += 1;
+        self.sent.push_back((self.next_cycle, begun));
         Ok(())
     }
 
@@ -234,6 +256,13 @@ impl Processor {
                 tracing::warn!(error = %e, "committing offsets failed; the checkpoint already covers them, so nothing is lost");
             }
         }
+        while let Some((id, at)) = self.sent.pop_front() {
+            if id == ack.id {
+                metrics().commit_seconds.observe(at.elapsed().as_secs_f64());
+                break;
+            }
+        }
+        metrics().commits.inc();
     }
 
     /// Takes the acknowledgements that arrived, without waiting.
@@ -257,16 +286,66 @@ impl Processor {
     fn tick(&mut self, consumer: &BaseConsumer<Callbacks>, now: Instant) {
         let wall = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64));
         let quiet = self.options.quiet;
-        let topics = self.kafka.input_topics().map(|t| CString::new(t).unwrap_or_default());
+        let names = self.kafka.input_topics();
+        let topics = names.map(|t| CString::new(t).unwrap_or_default());
+        let m = metrics();
+        let mut total_lag = 0i64;
+        let mut min_watermark: Option<Timestamp> = None;
         for s in self.shards.iter_mut().flatten() {
             let high = std::array::from_fn(|i| cached_high_watermark(consumer, &topics[i], s.partition));
             s.tick(now, wall, quiet, high);
+            let partition = s.partition.to_string();
+            for (topic, lag) in names.iter().zip(s.lag(high)) {
+                let lag = lag.unwrap_or(0);
+                total_lag += lag;
+                m.lag.with_label_values(&[*topic, partition.as_str()]).set(lag);
+            }
+            if let Some(w) = s.engine.watermark() {
+                m.watermark.with_label_values(&[partition.as_str()]).set(w.0 as f64 / 1000.0);
+                m.watermark_delay.with_label_values(&[partition.as_str()]).set((wall.0 - w.0) as f64 / 1000.0);
+            }
+            min_watermark = match (min_watermark, s.engine.watermark()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let assigned = self.shards.iter().flatten().count();
+        self.health.set_ready(assigned > 0 && total_lag <= self.options.ready_max_lag);
+        self.board.lock().unwrap_or_else(|e| e.into_inner()).publish(min_watermark, m);
+        if now.duration_since(self.last_state_report) >= Duration::from_secs(5) {
+            self.last_state_report = now;
+            let mut total = quality_engine::StateSizes::default();
+            for s in self.shards.iter().flatten() {
+                let z = s.engine.state_sizes();
+                total.sellers += z.sellers;
+                total.seller_days += z.seller_days;
+                total.open_orders += z.open_orders;
+                total.open_messages += z.open_messages;
+                total.event_ids += z.event_ids;
+                total.timers += z.timers;
+            }
+            publish_state(&total);
         }
     }
 
     fn all_idle(&self, now: Instant) -> bool {
         let mut shards = self.shards.iter().flatten().peekable();
         shards.peek().is_some() && shards.all(|s| s.all_idle(now, self.options.quiet))
+    }
+}
+
+/// Sets the state gauges.
+pub fn publish_state(s: &quality_engine::StateSizes) {
+    let m = metrics();
+    for (kind, n) in [
+        ("sellers", s.sellers),
+        ("seller_days", s.seller_days),
+        ("open_orders", s.open_orders),
+        ("open_messages", s.open_messages),
+        ("event_ids", s.event_ids),
+        ("timers", s.timers),
+    ] {
+        m.state_items.with_label_values(&[kind]).set(n as i64);
     }
 }
 
@@ -289,8 +368,15 @@ pub fn run_stream(
     mut engine_config: EngineConfig,
     options: StreamOptions,
     runtime: &tokio::runtime::Runtime,
+    health: Arc<Health>,
 ) -> Result<StreamSummary> {
     engine_config.clock = Clock::Driven;
+    let board = Arc::new(Mutex::new(QualityBoard::new(
+        quality_engine::window::Calendar::new(engine_config.timezone),
+        options.worst_sellers,
+        &engine_config.standards,
+        metrics(),
+    )));
     let store = CheckpointStore::new(clickhouse, &kafka.group_id);
     let (cycle_tx, cycle_rx) = tokio::sync::mpsc::channel(1);
     let (ack_tx, ack_rx) = std::sync::mpsc::channel();
@@ -310,6 +396,12 @@ pub fn run_stream(
         summary: StreamSummary::default(),
         started: Instant::now(),
         first_record: None,
+        counters: kafka.input_topics().iter().map(|t| EventCounters::new(t)).collect(),
+        state_counters: EventCounters::new("state"),
+        board: board.clone(),
+        health,
+        sent: VecDeque::new(),
+        last_state_report: Instant::now(),
     };
     let consumer: BaseConsumer<Callbacks> = kafka
         .consumer_config()
@@ -318,7 +410,7 @@ pub fn run_stream(
     let layout = check_copartitioned(&consumer, kafka)?;
     let publisher = DeadLetterPublisher::new(kafka, layout.dead_letter_partitions)?;
     lock(&consumer).dead_letter_partitions = layout.dead_letter_partitions;
-    let writer = runtime.spawn(writer::write_cycles(cycle_rx, ack_tx, ClickHouseSink::new(clickhouse), store, publisher));
+    let writer = runtime.spawn(writer::write_cycles(cycle_rx, ack_tx, ClickHouseSink::new(clickhouse), store, publisher, board));
     let stop = Arc::new(AtomicBool::new(false));
     runtime.spawn(stop_on_signal(stop.clone()));
     consumer.subscribe(&kafka.input_topics()).context("subscribing to the input topics")?;
@@ -364,8 +456,9 @@ fn poll_loop(consumer: &BaseConsumer<Callbacks>, stop: &AtomicBool) -> Result<()
         let got_record = match polled {
             Some(Ok(m)) => {
                 let input = topics.iter().position(|t| t == m.topic()).unwrap_or(0);
-                match p.shards.get_mut(m.partition() as usize) {
-                    Some(Some(shard)) => shard.ingest(input, m.topic(), m.offset(), m.payload().unwrap_or_default()),
+                let Processor { shards, counters, .. } = &mut *p;
+                match shards.get_mut(m.partition() as usize) {
+                    Some(Some(shard)) => shard.ingest(input, m.topic(), m.offset(), m.payload().unwrap_or_default(), &counters[input]),
                     _ => tracing::warn!(
                         topic = m.topic(),
                         partition = m.partition(),

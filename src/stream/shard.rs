@@ -3,6 +3,7 @@
 
 use super::checkpoints::CheckpointRow;
 use super::dead_letters::identity_of;
+use crate::telemetry::EventCounters;
 use quality_engine::contract::Timestamp;
 use quality_engine::{DeadLetter, Engine, Output, Verdict};
 use std::collections::HashSet;
@@ -77,9 +78,11 @@ impl Shard {
         }
     }
 
-    /// Feeds one record of input `input` to the engine.
-    pub fn ingest(&mut self, input: usize, topic: &str, offset: i64, payload: &[u8]) {
-        if let Verdict::Rejected(r) = self.engine.ingest_from(input, payload) {
+    /// Feeds one record of input `input` to the engine and counts its verdict.
+    pub fn ingest(&mut self, input: usize, topic: &str, offset: i64, payload: &[u8], counters: &EventCounters) {
+        let verdict = self.engine.ingest_from(input, payload);
+        counters.count(&verdict);
+        if let Verdict::Rejected(r) = verdict {
             self.out.push(Output::DeadLetter(DeadLetter::new(r, payload, format!("{topic}/{}@{offset}", self.partition))));
         }
         self.next[input] = offset + 1;
@@ -131,16 +134,29 @@ impl Shard {
         }
     }
 
+    /// Records left to read in each input, when the end is known.
+    pub fn lag(&self, high: [Option<i64>; INPUTS]) -> [Option<i64>; INPUTS] {
+        std::array::from_fn(|i| high[i].map(|h| (h - self.next[i].max(0)).max(0)))
+    }
+
     /// Takes everything since the last cycle, with a checkpoint; `None` if nothing changed.
-    pub fn cycle(&mut self, provisional: bool, group: &str, topics: &[&str; INPUTS]) -> Option<ShardCycle> {
+    /// Dead letters the engine made from its own state (orphans given up) are counted on `state`.
+    pub fn cycle(&mut self, provisional: bool, group: &str, topics: &[&str; INPUTS], state: &EventCounters) -> Option<ShardCycle> {
         if !self.dirty && self.out.is_empty() {
             return None;
         }
         if provisional {
             self.engine.flush(&mut self.out);
         }
-        let state = self.engine.checkpoint(&mut self.out);
+        let snapshot = self.engine.checkpoint(&mut self.out);
         let outputs = std::mem::take(&mut self.out);
+        for o in &outputs {
+            if let Output::DeadLetter(d) = o {
+                if d.source.starts_with("engine:") {
+                    state.count_rejection(d.reason);
+                }
+            }
+        }
         let publish: Vec<DeadLetter> = outputs
             .iter()
             .filter_map(|o| match o {
@@ -158,7 +174,7 @@ impl Shard {
             offsets: self.next.to_vec(),
             dead_letter_position: self.dead_letter_position,
             suppressed: self.suppressed.iter().copied().collect(),
-            state,
+            state: snapshot,
         };
         Some(ShardCycle { partition: self.partition, outputs, publish, checkpoint })
     }
@@ -194,12 +210,12 @@ mod tests {
         let wall = Timestamp::parse_rfc3339("2025-02-01T00:00:00Z").unwrap();
         let mut s = shard(start);
         let event = r#"{"event_id":"e1","type":"order.created","occurred_at":"2025-01-06T10:00:00Z","seller_id":"s1","order_id":"o1","customer_id":"c1","ship_by":"2025-01-08T10:00:00Z"}"#;
-        s.ingest(0, "orders", 0, event.as_bytes());
+        s.ingest(0, "orders", 0, event.as_bytes(), &EventCounters::new("orders"));
         s.tick(start, wall, QUIET, [Some(1), Some(0), Some(0)]);
         assert_eq!(s.engine.watermark(), None, "input 1 and 2 have no time yet and are not idle yet");
         let later = start + Duration::from_secs(2);
         let mut backfill = shard(start);
-        backfill.ingest(0, "orders", 0, event.as_bytes());
+        backfill.ingest(0, "orders", 0, event.as_bytes(), &EventCounters::new("orders"));
         backfill.tick(start, wall, QUIET, [Some(1), Some(0), Some(0)]);
         backfill.tick(later, wall, Quiet { wall_clock: false, ..QUIET }, [Some(1), Some(0), Some(0)]);
         assert_eq!(backfill.engine.watermark().map(|w| w.to_string()).as_deref(), Some("2025-01-04T10:00:00.000Z"), "the latest input time");

@@ -49,6 +49,19 @@ impl ClickHouseSettings {
         self
     }
 
+    /// The settings for the startup log line: the password masked, as are credentials in the URL.
+    pub fn redacted(&self) -> String {
+        let url = match self.url.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((_, host)) => format!("{scheme}://***@{host}"),
+                None => self.url.clone(),
+            },
+            None => self.url.clone(),
+        };
+        let password = if self.password.is_empty() { "(none)" } else { "***" };
+        format!("url={url} database={} user={} password={password} migrate_on_start={}", self.database, self.user, self.migrate_on_start)
+    }
+
     /// A client for the server, without a database (to create it).
     pub fn server_client(&self) -> Client {
         Client::default().with_url(&self.url).with_user(&self.user).with_password(&self.password)
@@ -74,5 +87,18 @@ impl ClickHouseSettings {
             "cannot reach ClickHouse at {}; check that it runs and set --clickhouse-url / QP_CLICKHOUSE_URL (and QP_CLICKHOUSE_USER / QP_CLICKHOUSE_PASSWORD)",
             self.url
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClickHouseSettings;
+
+    #[test]
+    fn the_log_line_hides_the_password() {
+        let s = ClickHouseSettings { password: "s3cret".into(), url: "http://admin:pw@ch:8123".into(), ..ClickHouseSettings::default() };
+        let line = s.redacted();
+        assert!(!line.contains("s3cret") && !line.contains("pw@"), "{line}");
+        assert!(line.contains("password=***") && line.contains("http://***@ch:8123"), "{line}");
     }
 }

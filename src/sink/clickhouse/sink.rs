@@ -3,6 +3,7 @@
 use super::rows::{CompositeRow, DeadLetterRow, MetricRow};
 use super::ClickHouseSettings;
 use crate::sink::Sink;
+use crate::telemetry::metrics;
 use anyhow::Result;
 use clickhouse::{Client, Row, RowWrite};
 use quality_engine::window::Cadence;
@@ -50,6 +51,7 @@ where
     }
     let mut wait = BACKOFF.0;
     let mut attempt = 1u32;
+    let started = std::time::Instant::now();
     loop {
         let result = async {
             let mut insert = client.insert::<T>(table).await?;
@@ -60,8 +62,15 @@ where
         }
         .await;
         match result {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                let m = metrics();
+                m.sink_batches.with_label_values(&["clickhouse"]).inc();
+                m.sink_rows.with_label_values(&["clickhouse", table]).inc_by(rows.len() as u64);
+                m.sink_flush.with_label_values(&["clickhouse"]).observe(started.elapsed().as_secs_f64());
+                return Ok(());
+            }
             Err(e) => {
+                metrics().sink_errors.with_label_values(&["clickhouse"]).inc();
                 tracing::warn!(table, rows = rows.len(), attempt, error = %e, url, "ClickHouse insert failed; retrying (the pipeline waits, nothing is dropped)");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(BACKOFF.1);
