@@ -16,6 +16,22 @@ if ! python3 -c "import chdb, lz4, clickhouse_cityhash" 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r tests/chdb_server/requirements.txt
 fi
 python3 -m unittest discover -s tests/chdb_server -p 'test_*.py'
+# promtool (Debian package prometheus) and docker-compose check the monitoring files and the
+# compose file (tests/monitoring.rs); neither needs a Docker engine.
+if ! command -v promtool >/dev/null || ! command -v docker-compose >/dev/null; then
+  echo "installing promtool and docker-compose (Debian packages prometheus, docker-compose)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus docker-compose >/dev/null
+  # The package's postinst starts the Prometheus server (:9090) through its init script unless a
+  # policy-rc.d forbids it; only promtool is wanted here.
+  if [ -d /run/systemd/system ]; then
+    $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/prometheus ] && /etc/init.d/prometheus status >/dev/null 2>&1; then
+    $sudo /etc/init.d/prometheus stop >/dev/null
+  fi
+fi
 
 echo "== format"
 cargo fmt --all --check

@@ -78,6 +78,9 @@ pub struct StreamArgs {
     /// First local day (YYYY-MM-DD); defaults to 2026-10-26, a Monday.
     #[arg(long, value_name = "DATE")]
     pub start: Option<chrono::NaiveDate>,
+    /// Start this many days before today instead (a live demo: history, then events as they happen with `produce --pace`).
+    #[arg(long, value_name = "DAYS", conflicts_with = "start")]
+    pub start_days_ago: Option<u32>,
     /// Seed of the random stream: the same seed gives the same bytes.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -199,6 +202,9 @@ pub struct ProduceArgs {
     /// NDJSON events; `-` for stdin.
     #[arg(long, value_name = "FILE")]
     pub input: PathBuf,
+    /// Publish each event when the wall clock reaches its occurred_at (past events at once): a live stream.
+    #[arg(long)]
+    pub pace: bool,
 }
 
 /// ClickHouse connection flags; the config's `[clickhouse]` section gives the defaults.

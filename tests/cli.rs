@@ -114,3 +114,18 @@ fn a_config_file_changes_targets_and_bad_keys_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("unknown standard") && err.contains("csi"), "{err}");
 }
+
+#[test]
+fn start_days_ago_begins_the_stream_relative_to_today() {
+    let out = ok(bin().args(["generate", "--sellers", "1", "--days", "1", "--clean", "--start-days-ago", "3"]));
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().expect("events")).unwrap();
+    let at = first["occurred_at"].as_str().unwrap();
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let today = chrono::DateTime::from_timestamp(secs, 0).unwrap().date_naive();
+    let day = chrono::NaiveDate::parse_from_str(&at[..10], "%Y-%m-%d").unwrap();
+    // Local dates of the default zone (Moscow) may be a day after the UTC date.
+    let back = (today - day).num_days();
+    assert!((2..=4).contains(&back), "first event {at} is {back} days before {today}");
+    let clash = bin().args(["generate", "--start", "2025-01-01", "--start-days-ago", "3"]).output().unwrap();
+    assert!(!clash.status.success());
+}

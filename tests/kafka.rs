@@ -105,6 +105,7 @@ impl World {
                 "--clickhouse-database",
                 &self.db(),
             ])
+            .args(["--metrics-addr", "127.0.0.1:0"])
             .args(extra)
             .stderr(log)
             .stdout(Stdio::null())
@@ -121,9 +122,17 @@ impl World {
             if c.query(&sql).fetch_one::<u64>().await.is_ok_and(|k| k >= n) {
                 return;
             }
-            assert!(Instant::now() < deadline, "no {n} checkpoints within a minute");
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert!(Instant::now() < deadline, "no {n} checkpoints within a minute; logs:\n{}", self.all_logs());
+            tokio::time::sleep(Duration::from_millis(150)).await;
         }
+    }
+
+    /// Every instance log of the test, for failure messages.
+    fn all_logs(&self) -> String {
+        let mut names: Vec<PathBuf> =
+            std::fs::read_dir(self.dir.path()).unwrap().flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "log")).collect();
+        names.sort();
+        names.iter().map(|p| format!("== {}\n{}", p.display(), std::fs::read_to_string(p).unwrap_or_default())).collect()
     }
 
     fn log(&self, name: &str) -> String {
@@ -522,4 +531,21 @@ async fn metrics_count_every_record_once_and_show_the_latest_closed_periods() {
     assert!(sample_sum(&metrics, "quality_pipeline_commits_total", &[]) >= 1.0);
     assert!(sample_sum(&metrics, "quality_pipeline_sink_rows_total", &[("sink", "clickhouse"), ("table", "window_day")]) > 0.0);
     assert!(metrics.contains("process_resident_memory_bytes"));
+}
+
+#[test]
+fn produce_pace_publishes_each_event_when_its_time_comes() {
+    let w = World::new("pace", 1, 1, 1);
+    let soon = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 1500;
+    let at = chrono::DateTime::from_timestamp_millis(soon).unwrap().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let events = w.dir.path().join("soon.ndjson");
+    let past = r#"{"event_id":"p1","type":"review.submitted","occurred_at":"2025-01-06T10:00:00Z","seller_id":"s1","order_id":"o1","customer_id":"c1","rating":5}"#;
+    let future = past.replace("p1", "p2").replace("2025-01-06T10:00:00Z", &at);
+    std::fs::write(&events, format!("{past}\n{future}\n")).unwrap();
+    let started = Instant::now();
+    ok(w.cmd().args(["produce", "--pace", "--input"]).arg(&events));
+    assert!(started.elapsed() >= Duration::from_millis(1200), "the future event waited for its time: {:?}", started.elapsed());
+    let quick = Instant::now();
+    ok(w.cmd().args(["produce", "--input"]).arg(&events));
+    assert!(quick.elapsed() < Duration::from_millis(1200), "without --pace nothing waits");
 }

@@ -58,7 +58,7 @@ pub fn run(config: Option<&Path>, args: BenchStreamArgs) -> Result<()> {
 
     rt.block_on(create_topics(&kafka, args.partitions, 1))?;
     let started = Instant::now();
-    let produced = produce_lines(&kafka, &mut FileSource::open(&events)?)?;
+    let produced = produce_lines(&kafka, &mut FileSource::open(&events)?, false)?;
     let total: u64 = produced.per_topic.iter().sum();
     let produce_rate = total as f64 / started.elapsed().as_secs_f64();
     std::fs::remove_dir_all(&dir).ok();

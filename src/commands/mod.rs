@@ -22,12 +22,19 @@ fn generator_config(stream: &StreamArgs, timezone: Tz) -> GeneratorConfig {
     GeneratorConfig {
         sellers: stream.sellers,
         days: stream.days,
-        start: stream.start.unwrap_or(defaults.start),
+        start: stream.start.or_else(|| stream.start_days_ago.map(days_ago)).unwrap_or(defaults.start),
         timezone,
         seed: stream.seed,
         orders_per_seller_day: stream.orders_per_day,
         anomalies: if stream.clean { Anomalies::none() } else { Anomalies::default() },
     }
+}
+
+/// The UTC date `n` days before today.
+fn days_ago(n: u32) -> chrono::NaiveDate {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let today = chrono::DateTime::from_timestamp(now, 0).unwrap_or_default().date_naive();
+    today - chrono::Duration::days(i64::from(n))
 }
 
 /// ClickHouse settings: the config file's, then `QP_CLICKHOUSE_*` variables, then flags.

@@ -14,7 +14,7 @@ pub fn run(config: Option<&Path>, args: ProduceArgs) -> Result<()> {
     let settings = super::kafka_settings(&file, &args.kafka)?;
     let mut source = FileSource::open(&args.input)?;
     let start = Instant::now();
-    let summary = produce_lines(&settings, &mut source)?;
+    let summary = produce_lines(&settings, &mut source, args.pace)?;
     let total: u64 = summary.per_topic.iter().sum();
     for (topic, n) in settings.input_topics().iter().zip(summary.per_topic) {
         tracing::info!(topic, records = n, "published");

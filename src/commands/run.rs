@@ -92,8 +92,8 @@ fn run_kafka(file: &ConfigFile, engine_config: EngineConfig, args: &RunArgs) -> 
     let settings = super::clickhouse_settings(file, &args.clickhouse);
     tracing::info!(kafka = %kafka.redacted(), clickhouse = %settings.redacted(), "effective configuration");
     let rt = super::runtime()?;
-    let health = serve_metrics(&rt, args.metrics_addr.as_deref().unwrap_or(DEFAULT_METRICS_ADDR))?;
     rt.block_on(prepare(&settings))?;
+    let health = serve_metrics(&rt, args.metrics_addr.as_deref().unwrap_or(DEFAULT_METRICS_ADDR))?;
     let summary = run_stream(&kafka, &settings, engine_config, options, &rt, health)?;
     log_stream_summary(&kafka, &summary);
     Ok(())

@@ -3,6 +3,7 @@
 use super::{topic_for, KafkaSettings};
 use crate::source::FileSource;
 use anyhow::{bail, Context, Result};
+use quality_engine::contract::Timestamp;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
@@ -44,10 +45,13 @@ struct Head<'a> {
     kind: Option<&'a str>,
     #[serde(borrow)]
     seller_id: Option<&'a str>,
+    #[serde(borrow)]
+    occurred_at: Option<&'a str>,
 }
 
 /// Publishes every line (events and garbage alike) and waits until all are acknowledged.
-pub fn produce_lines(settings: &KafkaSettings, source: &mut FileSource) -> Result<ProduceSummary> {
+/// With `pace`, an event is published only once the wall clock reaches its `occurred_at`.
+pub fn produce_lines(settings: &KafkaSettings, source: &mut FileSource, pace: bool) -> Result<ProduceSummary> {
     let producer: BaseProducer<Deliveries> = settings
         .producer_config()
         .create_with_context(Deliveries::default())
@@ -61,6 +65,11 @@ pub fn produce_lines(settings: &KafkaSettings, source: &mut FileSource) -> Resul
             None => (0, None),
         };
         summary.unparsable += u64::from(head.is_none());
+        if pace {
+            if let Some(at) = head.as_ref().and_then(|h| h.occurred_at).and_then(Timestamp::parse_rfc3339) {
+                wait_until(&producer, at);
+            }
+        }
         let mut record: BaseRecord<'_, str, [u8]> = BaseRecord::to(topics[input]).payload(line);
         if let Some(k) = key {
             record = record.key(k);
@@ -83,4 +92,15 @@ pub fn produce_lines(settings: &KafkaSettings, source: &mut FileSource) -> Resul
         bail!("{failed} records were not delivered (see the errors above); nothing was retried after that");
     }
     Ok(summary)
+}
+
+/// Serves delivery reports until the wall clock reaches `at`.
+fn wait_until<C: ProducerContext>(producer: &BaseProducer<C>, at: Timestamp) {
+    loop {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        if now >= at.0 {
+            return;
+        }
+        producer.poll(Duration::from_millis((at.0 - now).clamp(1, 1000) as u64));
+    }
 }
