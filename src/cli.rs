@@ -29,7 +29,10 @@ Examples:
   quality-pipeline topics --partitions 12 --brokers 127.0.0.1:9092
   quality-pipeline produce --input events.ndjson --brokers 127.0.0.1:9092
   quality-pipeline run --source kafka --sink clickhouse --brokers 127.0.0.1:9092 --clickhouse-url http://127.0.0.1:8123
-  quality-pipeline bench --sellers 10000 --days 90        # throughput and memory figures";
+  quality-pipeline norms --from file:out/ --pass-rate 0.9 --out norms.toml   # targets from history
+  quality-pipeline bench --sellers 10000 --days 90        # throughput and memory figures
+  quality-pipeline import olist ../shared/datasets/olist --out olist.ndjson   # real data as events
+  quality-pipeline demo --olist ../shared/datasets/olist  # real data: the worst sellers of a month";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -51,11 +54,25 @@ pub enum Command {
     #[command(after_help = "Example:\n  quality-pipeline generate --sellers 100 | quality-pipeline produce --input - --brokers 127.0.0.1:9092")]
     Produce(ProduceArgs),
     /// Generate a synthetic marketplace, run it, and print this week's breaches (no servers needed).
-    #[command(after_help = "Example:\n  quality-pipeline demo --sellers 100 --seed 3")]
+    #[command(
+        after_help = "Examples:\n  quality-pipeline demo --sellers 100 --seed 3\n  quality-pipeline demo --olist ../shared/datasets/olist --month 2018-01"
+    )]
     Demo(DemoArgs),
     /// Create or upgrade the ClickHouse schema (idempotent; `run` also does it at start).
     #[command(after_help = "Example:\n  quality-pipeline migrate --clickhouse-url http://127.0.0.1:8123")]
     Migrate(MigrateArgs),
+    /// Norms from history: each standard's distribution over stored results and the target a chosen share of sellers meets.
+    #[command(after_help = "Examples:
+  quality-pipeline norms --from file:out/                 # monthly cells, 90 % pass rate
+  quality-pipeline norms --from file:out/ --pass-rate 0.8 --min-sample 30 --out norms.toml
+  quality-pipeline --config norms.toml run --source file:events.ndjson --sink file:out2/
+  quality-pipeline norms --from clickhouse --clickhouse-url http://127.0.0.1:8123 --cadence week
+
+A cell is one seller's final row of one period with at least --min-sample observations (the
+metric's denominator). Percentiles are nearest-rank; the suggested target is the value of the
+ceil(pass_rate x cells)-th best cell, so at least that share of cells meets it (docs/methodology.md,
+\"Norms from history\").")]
+    Norms(NormsArgs),
     /// Measure engine throughput (events/s on one core) and peak memory.
     #[command(after_help = "Example:\n  quality-pipeline bench --sellers 10000 --days 90")]
     Bench(BenchArgs),
@@ -64,6 +81,11 @@ pub enum Command {
         after_help = "Example (scripts/bench-stream.sh starts the test servers and runs this):\n  quality-pipeline bench-stream --events 1000000 --brokers 127.0.0.1:9092 --clickhouse-url http://127.0.0.1:8123"
     )]
     BenchStream(BenchStreamArgs),
+    /// Import public marketplace data as contract events (NDJSON), with a summary of rejected rows.
+    #[command(after_help = "Examples:
+  quality-pipeline import olist ../shared/datasets/olist --out olist.ndjson
+  quality-pipeline run --source file:olist.ndjson --sink file:out/ --timezone America/Sao_Paulo")]
+    Import(ImportArgs),
 }
 
 /// Shape of a synthetic stream.
@@ -229,6 +251,32 @@ pub struct MigrateArgs {
     pub clickhouse: ClickHouseArgs,
 }
 
+/// `norms` arguments.
+#[derive(Debug, Args)]
+pub struct NormsArgs {
+    /// Stored results: `file:DIR` (a file sink's directory, its windows.ndjson) or `clickhouse` (the `standards` view).
+    #[arg(long, value_name = "SOURCE")]
+    pub from: String,
+    /// ClickHouse connection, for `--from clickhouse`.
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// Cadence of the rows to learn from.
+    #[arg(long, default_value = "month", value_parser = ["day", "week", "month", "rolling_7d", "rolling_30d"])]
+    pub cadence: String,
+    /// Share of cells that must meet the suggested target, in (0, 1].
+    #[arg(long, default_value_t = 0.9, value_name = "SHARE")]
+    pub pass_rate: f64,
+    /// Least observations (orders, reviews, messages: the metric's denominator) for a cell to count.
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub min_sample: i64,
+    /// Least cells for a suggestion; a standard with fewer is listed as skipped.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_cells: u64,
+    /// Write the TOML snippet here instead of printing it after the table.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
 /// `demo` arguments.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -241,6 +289,34 @@ pub struct DemoArgs {
     /// How many breaching sellers to list.
     #[arg(long, default_value_t = 15)]
     pub top: usize,
+    /// Run on the Olist dataset in DIR instead of a synthetic marketplace (America/Sao_Paulo).
+    #[arg(long, value_name = "DIR")]
+    pub olist: Option<PathBuf>,
+    /// With --olist: the month to report (YYYY-MM); default: the month with most orders.
+    #[arg(long, value_name = "YYYY-MM", requires = "olist")]
+    pub month: Option<String>,
+}
+
+/// `import` arguments.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The dataset.
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// Datasets `import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// The Olist Brazilian e-commerce dataset (orders, items, reviews CSV); see docs/olist.md.
+    #[command(after_help = "Example:\n  quality-pipeline import olist ../shared/datasets/olist --out olist.ndjson")]
+    Olist {
+        /// Directory holding olist_orders_dataset.csv, olist_order_items_dataset.csv and olist_order_reviews_dataset.csv.
+        dir: PathBuf,
+        /// Output file; stdout if absent.
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `bench` arguments.

@@ -15,8 +15,10 @@ fn main() -> ExitCode {
         Command::Produce(a) => commands::produce::run(cli.config.as_deref(), a),
         Command::Demo(a) => commands::demo::run(cli.config.as_deref(), a),
         Command::Migrate(a) => commands::migrate::run(cli.config.as_deref(), a),
+        Command::Norms(a) => commands::norms::run(cli.config.as_deref(), a),
         Command::Bench(a) => commands::bench::run(cli.config.as_deref(), a),
         Command::BenchStream(a) => commands::bench_stream::run(cli.config.as_deref(), a),
+        Command::Import(a) => commands::import::run(cli.config.as_deref(), a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@ mod common;
 
 use clickhouse::{Client, Row};
 use common::servers::{clickhouse_url, database, Adapter};
-use common::{bin, ok};
+use common::{bin, ok, replay_into_clickhouse};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -116,17 +116,7 @@ async fn a_replay_lands_the_file_sinks_rows_and_dead_letters() {
     ok(bin().args(["run", "--source", &format!("file:{}", events.display()), "--sink", &format!("file:{}", out.display())]));
     // Twice into ClickHouse: a replay re-sends identical upserts and changes nothing.
     for _ in 0..2 {
-        ok(bin().args([
-            "run",
-            "--source",
-            &format!("file:{}", events.display()),
-            "--sink",
-            "clickhouse",
-            "--clickhouse-url",
-            url,
-            "--clickhouse-database",
-            &db,
-        ]));
+        replay_into_clickhouse(&events, url, &db, &[]);
     }
     let c = client(url, &db);
     assert_same(&from_file(&out.join("windows.ndjson")), &from_clickhouse(&c).await);

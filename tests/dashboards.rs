@@ -15,7 +15,7 @@ mod common;
 
 use clickhouse::Client;
 use common::servers::{clickhouse_url, database};
-use common::{bin, ok};
+use common::{bin, ok, replay_into_clickhouse};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -679,19 +679,7 @@ fn numeric(ty: &str) -> bool {
 fn load(url: &str, db: &str, dir: &Path) {
     let events = dir.join("events.ndjson");
     ok(bin().args(["generate", "--sellers", "20", "--days", "63", "--start", "2025-01-06", "--out"]).arg(&events));
-    ok(bin().args([
-        "run",
-        "--source",
-        &format!("file:{}", events.display()),
-        "--sink",
-        "clickhouse",
-        "--until",
-        "2026-01-01T00:00:00Z",
-        "--clickhouse-url",
-        url,
-        "--clickhouse-database",
-        db,
-    ]));
+    replay_into_clickhouse(&events, url, db, &["--until", "2026-01-01T00:00:00Z"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,7 +15,7 @@ pub fn format_value(m: MetricId, v: f64) -> String {
     }
 }
 
-fn cell(c: &MetricCell) -> String {
+pub(crate) fn cell(c: &MetricCell) -> String {
     match (c.value, c.status) {
         (None, _) => "-".into(),
         (Some(v), Status::Fail) => format!("{}!", format_value(c.metric, v)),
@@ -55,17 +55,12 @@ pub fn breach_table(week: &[&WindowRow], top: usize) -> String {
     let mut targets = vec!["target".to_string(), String::new()];
     targets.extend(first.metrics.iter().map(|c| format_value(c.metric, c.target)));
     table.push(targets);
-    let widths: Vec<usize> = (0..table[0].len()).map(|i| table.iter().map(|l| l[i].chars().count()).max().unwrap_or(0)).collect();
-    for line in &table {
-        let cells: Vec<String> =
-            line.iter().zip(&widths).enumerate().map(|(i, (c, w))| if i == 0 { format!("{c:<w$}") } else { format!("{c:>w$}") }).collect();
-        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-    }
+    super::write_aligned(&mut out, &table);
     out.push_str("'!' misses its target, '-' no data this week.\n");
     out
 }
 
-fn short(m: MetricId) -> &'static str {
+pub(crate) fn short(m: MetricId) -> &'static str {
     match m {
         MetricId::Csi => "CSI",
         MetricId::Nps => "NPS",

@@ -3,7 +3,7 @@
 pub mod clickhouse;
 mod file;
 
-pub use file::FileSink;
+pub use file::{FileSink, WINDOWS_FILE};
 
 use anyhow::Result;
 use quality_engine::Output;

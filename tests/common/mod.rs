@@ -18,6 +18,23 @@ pub fn bin() -> Command {
     c
 }
 
+/// Replays an event file into a ClickHouse database with the binary (`extra`: more `run` flags).
+pub fn replay_into_clickhouse(events: &std::path::Path, url: &str, db: &str, extra: &[&str]) {
+    ok(bin()
+        .args([
+            "run",
+            "--source",
+            &format!("file:{}", events.display()),
+            "--sink",
+            "clickhouse",
+            "--clickhouse-url",
+            url,
+            "--clickhouse-database",
+            db,
+        ])
+        .args(extra));
+}
+
 /// Runs a command that must succeed; returns its stdout.
 pub fn ok(c: &mut Command) -> String {
     let out = c.output().expect("the binary runs");
