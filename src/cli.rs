@@ -31,8 +31,8 @@ Examples:
   quality-pipeline run --source kafka --sink clickhouse --brokers 127.0.0.1:9092 --clickhouse-url http://127.0.0.1:8123
   quality-pipeline norms --from file:out/ --pass-rate 0.9 --out norms.toml   # targets from history
   quality-pipeline bench --sellers 10000 --days 90        # throughput and memory figures
-  quality-pipeline import olist ../shared/datasets/olist --out olist.ndjson   # real data as events
-  quality-pipeline demo --olist ../shared/datasets/olist  # real data: the worst sellers of a month";
+  quality-pipeline import olist tests/data/olist --out olist.ndjson   # real data as events
+  quality-pipeline demo --olist tests/data/olist  # real data: the worst sellers of a month";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -55,7 +55,7 @@ pub enum Command {
     Produce(ProduceArgs),
     /// Generate a synthetic marketplace, run it, and print this week's breaches (no servers needed).
     #[command(
-        after_help = "Examples:\n  quality-pipeline demo --sellers 100 --seed 3\n  quality-pipeline demo --olist ../shared/datasets/olist --month 2018-01"
+        after_help = "Examples:\n  quality-pipeline demo --sellers 100 --seed 3\n  quality-pipeline demo --olist tests/data/olist --month 2018-01"
     )]
     Demo(DemoArgs),
     /// Create or upgrade the ClickHouse schema (idempotent; `run` also does it at start).
@@ -83,7 +83,7 @@ ceil(pass_rate x cells)-th best cell, so at least that share of cells meets it (
     BenchStream(BenchStreamArgs),
     /// Import public marketplace data as contract events (NDJSON), with a summary of rejected rows.
     #[command(after_help = "Examples:
-  quality-pipeline import olist ../shared/datasets/olist --out olist.ndjson
+  quality-pipeline import olist tests/data/olist --out olist.ndjson
   quality-pipeline run --source file:olist.ndjson --sink file:out/ --timezone America/Sao_Paulo")]
     Import(ImportArgs),
 }
@@ -309,7 +309,7 @@ pub struct ImportArgs {
 #[derive(Debug, Subcommand)]
 pub enum ImportSource {
     /// The Olist Brazilian e-commerce dataset (orders, items, reviews CSV); see docs/olist.md.
-    #[command(after_help = "Example:\n  quality-pipeline import olist ../shared/datasets/olist --out olist.ndjson")]
+    #[command(after_help = "Example:\n  quality-pipeline import olist tests/data/olist --out olist.ndjson")]
     Olist {
         /// Directory holding olist_orders_dataset.csv, olist_order_items_dataset.csv and olist_order_reviews_dataset.csv.
         dir: PathBuf,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// The dataset shipped beside the repository; a missing dataset fails, it is never skipped.
 fn dataset() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/datasets/olist"));
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/olist"));
     assert!(
         dir.join("olist_orders_dataset.csv").is_file(),
         "the Olist dataset is missing: expected {} (see its SOURCE.md); these tests need it",
