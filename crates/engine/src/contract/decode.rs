@@ -87,9 +87,47 @@ pub fn decode(bytes: &[u8]) -> Result<Event<'_>, Rejection> {
     // Filled in place: the struct is large, and moving it cost more than reading some events.
     let mut raw = Raw::default();
     if super::scan::scan(text, &mut raw).is_none() {
+        if nested_too_deep(text) {
+            return Err(Rejection::new(
+                RejectReason::InvalidJson,
+                None,
+                format!("JSON nested deeper than {MAX_DEPTH} levels; events are flat objects (fields may hold lists of strings)"),
+            ));
+        }
         raw = serde_json::from_str::<Raw<'_>>(text).map_err(|e| diagnose(text, e))?;
     }
     validate(&mut raw)
+}
+
+/// Deepest nesting of arrays and objects an event may have (it needs 2: the event and a list).
+pub const MAX_DEPTH: usize = 32;
+
+/// Whether arrays and objects nest deeper than [`MAX_DEPTH`] (strings are skipped).
+fn nested_too_deep(text: &str) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn diagnose(text: &str, err: serde_json::Error) -> Rejection {
@@ -289,6 +327,9 @@ mod tests {
         assert_eq!(reason(&format!(r#"{{{ENV},"type":"order.cancelled","order_id":"o","cancelled_by":"martians"}}"#)).0, RejectReason::OutOfRange);
         assert_eq!(decode(&[b'{', 0xff, b'}']).unwrap_err().reason, RejectReason::InvalidUtf8);
         assert_eq!(decode(&vec![b' '; MAX_EVENT_BYTES + 1]).unwrap_err().reason, RejectReason::Oversized);
+        let deep = format!(r#"{{"event_id":"e","x":{}1{},"s":"[[[["}}"#, "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(decode(deep.as_bytes()).unwrap_err().reason, RejectReason::InvalidJson);
+        assert!(!nested_too_deep(r#"{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","b":["x\"]"]}"#));
         let deep = "[".repeat(10_000);
         assert_eq!(decode(deep.as_bytes()).unwrap_err().reason, RejectReason::InvalidJson);
     }

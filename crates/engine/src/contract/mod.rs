@@ -11,7 +11,7 @@ mod reject;
 mod scan;
 mod timestamp;
 
-pub use decode::{decode, MAX_EVENT_BYTES};
+pub use decode::{decode, MAX_DEPTH, MAX_EVENT_BYTES};
 pub use event::{CancelledBy, Channel, Event, EventBody, EventType};
 pub use reject::{RejectReason, Rejection};
 pub use timestamp::{civil_from_days, days_from_civil, Timestamp, DAY_MS, HOUR_MS};
