@@ -149,6 +149,11 @@ impl World {
         db
     }
 
+    /// Events in the stream (non-blank lines).
+    fn line_count(&self) -> usize {
+        std::fs::read_to_string(&self.events).unwrap().lines().filter(|l| !l.trim().is_empty()).count()
+    }
+
     /// The events split in two files: what is published before and after an interruption.
     fn halves(&self) -> (PathBuf, PathBuf) {
         let text = std::fs::read_to_string(&self.events).unwrap();
@@ -274,7 +279,7 @@ async fn a_kafka_run_lands_exactly_the_file_replay_and_a_restart_reads_nothing_a
         assert!(reasons.iter().any(|(r, _)| r == reason), "the stream has {reason} events");
     }
     w.assert_exact(&w.url).await;
-    let lines = std::fs::read_to_string(&w.events).unwrap().lines().filter(|l| !l.trim().is_empty()).count() as u64;
+    let lines = w.line_count() as u64;
     assert_eq!(w.records("first.log"), lines, "every record consumed once");
     wait(w.instance("second.log", &w.url), "the restarted pipeline");
     assert_eq!(w.records("second.log"), 0, "a restart resumes at the checkpoint instead of replaying the topics");
@@ -479,7 +484,7 @@ async fn metrics_count_every_record_once_and_show_the_latest_closed_periods() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(get(&addr, "/healthz").0, 200);
-    let lines = std::fs::read_to_string(&w.events).unwrap().lines().filter(|l| !l.trim().is_empty()).count() as f64;
+    let lines = w.line_count() as f64;
     let inputs = [format!("{}.orders", w.name), format!("{}.messages", w.name), format!("{}.feedback", w.name)];
     let counted = |m: &str| -> f64 {
         inputs

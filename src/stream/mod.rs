@@ -89,6 +89,8 @@ struct Processor {
     health: Arc<Health>,
     sent: VecDeque<(u64, Instant)>,
     last_state_report: Instant,
+    /// The input topics as C strings, for librdkafka's cached watermarks.
+    topics_c: [CString; INPUTS],
 }
 
 /// The consumer's context: rebalances go through the processor.
@@ -124,25 +126,20 @@ impl ConsumerContext for Callbacks {
 }
 
 impl Processor {
-    fn topics(&self) -> [&str; INPUTS] {
-        self.kafka.input_topics()
-    }
-
     /// Restores (or creates) the shard of every newly assigned partition number and sets
     /// each input partition's start offset from its checkpoint.
     fn assign(&mut self, tpl: &mut TopicPartitionList) -> Result<()> {
         let begun = Instant::now();
         let partitions: BTreeSet<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-        let topics: Vec<String> = self.topics().iter().map(|t| t.to_string()).collect();
-        let topic_refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let topics = self.kafka.input_topics();
         let mut restored = Vec::new();
         for p in partitions {
-            for t in &topics {
+            for t in topics {
                 if tpl.find_partition(t, p).is_none() {
                     bail!("partition {p} of {t:?} was not assigned with the other topics' partition {p}: the consumer must use partition.assignment.strategy=range and the topics must be co-partitioned");
                 }
             }
-            let checkpoint = self.handle.block_on(self.store.load(p, &topic_refs))?;
+            let checkpoint = self.handle.block_on(self.store.load(p, &topics))?;
             let engine = match &checkpoint {
                 Some(c) => Engine::restore(self.engine_config.clone(), &c.state)
                     .map_err(|e| anyhow!("{e}"))
@@ -213,12 +210,9 @@ impl Processor {
     /// Hands every changed shard's outputs and checkpoint to the writer (waits while the
     /// previous cycle is still being written: that is the backpressure).
     fn send_cycle(&mut self) -> Result<()> {
-        let group = self.kafka.group_id.clone();
-        let topics = self.kafka.input_topics().map(str::to_owned);
-        let topics = [topics[0].as_str(), topics[1].as_str(), topics[2].as_str()];
-        let provisional = self.options.provisional;
-        let state = &self.state_counters;
-        let shards: Vec<_> = self.shards.iter_mut().flatten().filter_map(|s| s.cycle(provisional, &group, &topics, state)).collect();
+        let (group, topics) = (&self.kafka.group_id, self.kafka.input_topics());
+        let (provisional, state) = (self.options.provisional, &self.state_counters);
+        let shards: Vec<_> = self.shards.iter_mut().flatten().filter_map(|s| s.cycle(provisional, group, &topics, state)).collect();
         if shards.is_empty() {
             return Ok(());
         }
@@ -287,12 +281,11 @@ impl Processor {
         let wall = Timestamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64));
         let quiet = self.options.quiet;
         let names = self.kafka.input_topics();
-        let topics = names.map(|t| CString::new(t).unwrap_or_default());
         let m = metrics();
         let mut total_lag = 0i64;
         let mut min_watermark: Option<Timestamp> = None;
         for s in self.shards.iter_mut().flatten() {
-            let high = std::array::from_fn(|i| cached_high_watermark(consumer, &topics[i], s.partition));
+            let high = std::array::from_fn(|i| cached_high_watermark(consumer, &self.topics_c[i], s.partition));
             s.tick(now, wall, quiet, high);
             let partition = s.partition.to_string();
             for (topic, lag) in names.iter().zip(s.lag(high)) {
@@ -316,13 +309,7 @@ impl Processor {
             self.last_state_report = now;
             let mut total = quality_engine::StateSizes::default();
             for s in self.shards.iter().flatten() {
-                let z = s.engine.state_sizes();
-                total.sellers += z.sellers;
-                total.seller_days += z.seller_days;
-                total.open_orders += z.open_orders;
-                total.open_messages += z.open_messages;
-                total.event_ids += z.event_ids;
-                total.timers += z.timers;
+                total += s.engine.state_sizes();
             }
             publish_state(&total);
         }
@@ -402,6 +389,7 @@ pub fn run_stream(
         health,
         sent: VecDeque::new(),
         last_state_report: Instant::now(),
+        topics_c: kafka.input_topics().map(|t| CString::new(t).unwrap_or_default()),
     };
     let consumer: BaseConsumer<Callbacks> = kafka
         .consumer_config()

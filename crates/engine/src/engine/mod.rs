@@ -59,6 +59,18 @@ pub struct StateSizes {
     pub timers: usize,
 }
 
+impl std::ops::AddAssign for StateSizes {
+    /// Sums the state of several engines (one per partition).
+    fn add_assign(&mut self, o: StateSizes) {
+        self.sellers += o.sellers;
+        self.seller_days += o.seller_days;
+        self.open_orders += o.open_orders;
+        self.open_messages += o.open_messages;
+        self.event_ids += o.event_ids;
+        self.timers += o.timers;
+    }
+}
+
 /// The pure, single-threaded quality engine. Drive it with [`Engine::ingest`], collect with [`Engine::drain`].
 #[derive(Debug)]
 pub struct Engine {
