@@ -5,9 +5,10 @@
 # -- build ------------------------------------------------------------------------------------------
 FROM rust:1-bookworm AS build
 
-# rdkafka builds its bundled librdkafka with gcc and make (no cmake) and links zlib.
+# rdkafka builds its bundled librdkafka with gcc and make (no cmake) and links zlib and
+# OpenSSL (Kafka TLS and SASL/SCRAM).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gcc make pkg-config zlib1g-dev \
+    && apt-get install -y --no-install-recommends gcc make pkg-config zlib1g-dev libssl-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -35,9 +36,9 @@ RUN find src crates -name '*.rs' -exec touch {} + \
 # -- runtime ----------------------------------------------------------------------------------------
 FROM debian:bookworm-slim
 
-# curl for the compose healthcheck (GET /healthz); zlib for librdkafka.
+# curl for the compose healthcheck (GET /healthz); zlib and OpenSSL for librdkafka.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates curl zlib1g \
+    && apt-get install -y --no-install-recommends ca-certificates curl zlib1g libssl3 \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 quality \
     && useradd --system --uid 10001 --gid quality --home-dir /home/quality --create-home --shell /usr/sbin/nologin quality

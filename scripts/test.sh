@@ -7,6 +7,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== build dependencies"
+# librdkafka is built with OpenSSL (TLS and SASL SCRAM): it needs the OpenSSL headers and pkg-config.
+if ! command -v pkg-config >/dev/null || ! pkg-config --exists openssl; then
+  echo "installing libssl-dev and pkg-config (Debian packages)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libssl-dev pkg-config >/dev/null
+fi
+
 echo "== test servers"
 # tansu (the Kafka broker) lives in ~/.cargo/bin; the tests look for it on PATH.
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -31,6 +41,16 @@ if ! command -v promtool >/dev/null || ! command -v docker-compose >/dev/null; t
   elif [ -x /etc/init.d/prometheus ] && /etc/init.d/prometheus status >/dev/null 2>&1; then
     $sudo /etc/init.d/prometheus stop >/dev/null
   fi
+fi
+
+# Headless Chromium (Debian package chromium) renders the weekly seller report's HTML and takes a
+# screenshot (tests/report.rs); a font package so that the page has glyphs.
+if ! command -v chromium >/dev/null && ! command -v chromium-headless-shell >/dev/null; then
+  echo "installing chromium (Debian packages chromium, fonts-dejavu-core)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
 fi
 
 echo "== format"

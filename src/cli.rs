@@ -30,6 +30,7 @@ Examples:
   quality-pipeline produce --input events.ndjson --brokers 127.0.0.1:9092
   quality-pipeline run --source kafka --sink clickhouse --brokers 127.0.0.1:9092 --clickhouse-url http://127.0.0.1:8123
   quality-pipeline norms --from file:out/ --pass-rate 0.9 --out norms.toml   # targets from history
+  quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/ --format html --out report.html
   quality-pipeline bench --sellers 10000 --days 90        # throughput and memory figures
   quality-pipeline import olist tests/data/olist --out olist.ndjson   # real data as events
   quality-pipeline demo --olist tests/data/olist  # real data: the worst sellers of a month";
@@ -86,6 +87,20 @@ ceil(pass_rate x cells)-th best cell, so at least that share of cells meets it (
   quality-pipeline import olist tests/data/olist --out olist.ndjson
   quality-pipeline run --source file:olist.ndjson --sink file:out/ --timezone America/Sao_Paulo")]
     Import(ImportArgs),
+    /// The weekly seller report (regulation, Appendix 1) of one seller and ISO week, from stored results.
+    #[command(after_help = "Examples:
+  quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/              # Markdown on stdout
+  quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/ --format html --out report.html
+  quality-pipeline report --seller seller-0001 --week 2026-W45 --clickhouse --clickhouse-url http://127.0.0.1:8123 --format json
+  quality-pipeline --config quality.toml report --seller seller-0001 --week 2026-W45 --from out/
+
+The week is an ISO week (YYYY-Www, Monday to Sunday in the config's time zone) whose final
+weekly row exists. The report shows the base, operational and communication standards (target,
+actual, deviation, dynamics, status), the main reasons for negative reviews, the critical
+incidents of the week, the escalation stage and a recommendation per failed standard
+(docs/methodology.md, section 11). A running `run --sink clickhouse` also serves the HTML at
+/reports/{seller}/{week} on its --metrics-addr.")]
+    Report(ReportArgs),
 }
 
 /// Shape of a synthetic stream.
@@ -185,6 +200,10 @@ pub struct RunArgs {
     /// Kafka source: /readyz answers 200 only while the total lag is at most this many records.
     #[arg(long, default_value_t = 100_000, value_name = "RECORDS")]
     pub ready_max_lag: i64,
+    /// Bearer token for /reports/{seller}/{week} (served with `--sink clickhouse`); required when
+    /// --metrics-addr is not a loopback address, enforced on loopback when set.
+    #[arg(long, env = "QP_REPORTS_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub reports_token: Option<String>,
 }
 
 /// Kafka connection flags; the config's `[kafka]` section gives the defaults.
@@ -295,6 +314,9 @@ pub struct DemoArgs {
     /// With --olist: the month to report (YYYY-MM); default: the month with most orders.
     #[arg(long, value_name = "YYYY-MM", requires = "olist")]
     pub month: Option<String>,
+    /// Where to write the weekly report (HTML) of the worst seller of the last week.
+    #[arg(long, value_name = "FILE", default_value = "quality-pipeline-demo-report.html")]
+    pub report_html: PathBuf,
 }
 
 /// `import` arguments.
@@ -372,4 +394,44 @@ pub struct BenchStreamArgs {
     /// Seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// `report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The seller id.
+    #[arg(long, value_name = "SELLER")]
+    pub seller: String,
+    /// The ISO week, YYYY-Www (e.g. 2025-W10).
+    #[arg(long, value_name = "YYYY-Www")]
+    pub week: String,
+    /// A file sink's directory (`run --sink file:DIR`; `file:DIR` works too).
+    #[arg(long, value_name = "DIR", required_unless_present = "use_clickhouse", conflicts_with = "use_clickhouse")]
+    pub from: Option<String>,
+    /// Read the results from ClickHouse instead (see --clickhouse-url).
+    #[arg(long = "clickhouse")]
+    pub use_clickhouse: bool,
+    /// ClickHouse connection, for --clickhouse.
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+    /// Write the report here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Override the config's time zone (it decides which critics were received in the week).
+    #[arg(long)]
+    pub timezone: Option<String>,
+}
+
+/// Formats of the weekly report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown.
+    Md,
+    /// A self-contained HTML page.
+    Html,
+    /// JSON (the report's data model).
+    Json,
 }

@@ -9,22 +9,37 @@
 //! [standards.confirmation_time_avg]
 //! target = "90m"               # durations as "30m", "2h"; other metrics as numbers
 //!
+//! [actions.escalation]
+//! systematic_failures = 3      # N failed weeks of the last M make violations systematic
+//! [actions.survey]
+//! wait = "24h"                 # after delivery, then a customer without a review is surveyed
+//!
 //! [clickhouse]
-//! url = "http://127.0.0.1:8123"  # or QP_CLICKHOUSE_URL
+//! url = "https://ch.example.com:8443"  # or QP_CLICKHOUSE_URL; https uses TLS
 //! database = "quality"
+//! user = "pipeline"              # or QP_CLICKHOUSE_USER; the password from QP_CLICKHOUSE_PASSWORD
 //!
 //! [kafka]
 //! brokers = "127.0.0.1:9092"     # or QP_KAFKA_BROKERS
 //! group_id = "quality-pipeline"  # or QP_KAFKA_GROUP_ID
 //! idle_timeout = "30s"           # a quiet partition stops holding event time back
 //! wall_clock = true              # false for backfills
-//! [kafka.properties]             # any librdkafka property
-//! "security.protocol" = "SASL_SSL"
+//! [kafka.security]               # SASL and TLS for every Kafka client
+//! protocol = "sasl_ssl"          # plaintext (default), ssl, sasl_plaintext, sasl_ssl
+//! sasl_mechanism = "SCRAM-SHA-512"
+//! username = "pipeline"          # or QP_KAFKA_USERNAME; the password from QP_KAFKA_PASSWORD
+//! ca_file = "/etc/kafka/ca.pem"
+//! [kafka.properties]             # any other librdkafka property
+//! "fetch.wait.max.ms" = "10"
 //! ```
+//!
+//! Parse errors in the `[kafka*]` and `[clickhouse]` sections do not echo the offending line
+//! or value, which may be a password.
 
 use crate::kafka::KafkaSettings;
 use crate::sink::clickhouse::ClickHouseSettings;
 use anyhow::{Context, Result};
+use quality_engine::actions::ActionPolicy;
 use quality_engine::methodology::{parse_duration_ms, Standards};
 use quality_engine::EngineConfig;
 use serde::Deserialize;
@@ -46,6 +61,9 @@ pub struct ConfigFile {
     /// `[kafka]`: brokers, topics and the consumer group.
     #[serde(default)]
     pub kafka: KafkaSettings,
+    /// `[actions.*]`: escalation ladder, surveys, critics' follow-up and leaders.
+    #[serde(default)]
+    pub actions: ActionPolicy,
 }
 
 /// The `[engine]` section; every key is optional.
@@ -65,12 +83,16 @@ impl ConfigFile {
     pub fn load(path: Option<&Path>) -> Result<ConfigFile> {
         let Some(path) = path else { return Ok(ConfigFile::default()) };
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| format!("invalid config file {}; see README.md#configuration for the keys", path.display()))
+        toml::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{}", parse_error(&text, &e))
+                .context(format!("invalid config file {}; see README.md#configuration for the keys", path.display()))
+        })
     }
 
     /// The engine configuration, with command-line overrides applied.
     pub fn engine_config(&self, timezone: Option<&str>, allowed_lateness: Option<&str>) -> Result<EngineConfig> {
-        let mut c = EngineConfig { standards: self.standards.clone(), ..EngineConfig::default() };
+        self.actions.validate().map_err(anyhow::Error::msg).context("invalid [actions] settings")?;
+        let mut c = EngineConfig { standards: self.standards.clone(), actions: self.actions.clone(), ..EngineConfig::default() };
         if let Some(tz) = timezone.or(self.engine.timezone.as_deref()) {
             c.timezone = parse_timezone(tz)?;
         }
@@ -82,6 +104,32 @@ impl ConfigFile {
         }
         Ok(c)
     }
+}
+
+/// A parse error as shown to the user. In the sections that hold credentials (`[kafka...]`,
+/// `[clickhouse]`) the offending line and value are left out: a misspelt `pasword = "..."` or a
+/// password pasted under the wrong key must not end up in a terminal or a log.
+fn parse_error(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else { return e.to_string() };
+    let before = &text[..span.start.min(text.len())];
+    let line_no = before.matches('\n').count() + 1;
+    let line = text.lines().nth(line_no - 1).unwrap_or("").trim_start();
+    let section = before.lines().rev().map(str::trim_start).find(|l| l.starts_with('[')).unwrap_or("");
+    let holds_secrets = |l: &str| {
+        let l = l.trim_start_matches('[').trim_start();
+        l.starts_with("kafka") || l.starts_with("clickhouse")
+    };
+    if !holds_secrets(section) && !holds_secrets(line) {
+        return e.to_string();
+    }
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let mut message = e.message().trim().to_owned();
+    for kind in ["invalid type", "invalid value"] {
+        if let Some((_, expected)) = message.strip_prefix(kind).and_then(|rest| rest.split_once(", expected ")) {
+            message = format!("{kind} (value not shown), expected {expected}");
+        }
+    }
+    format!("line {line_no}, column {column}: {message} (the line is not shown: this section may hold credentials)")
 }
 
 /// Parses an IANA zone name with an error that says what is expected.
@@ -113,5 +161,39 @@ mod tests {
         assert!(e.contains("engin"), "{e}");
         let e = ConfigFile::default().engine_config(Some("Mars/Olympus"), None).unwrap_err().to_string();
         assert!(e.contains("IANA"), "{e}");
+    }
+
+    fn load_error(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("qp.toml");
+        std::fs::write(&path, text).unwrap();
+        format!("{:#}", ConfigFile::load(Some(&path)).unwrap_err())
+    }
+
+    #[test]
+    fn reads_the_kafka_security_and_clickhouse_credentials() {
+        let f: ConfigFile = toml::from_str(
+            "[clickhouse]\nurl = \"https://ch:8443\"\nuser = \"u\"\n[kafka.security]\nprotocol = \"sasl_ssl\"\nsasl_mechanism = \"PLAIN\"\nusername = \"svc\"\n",
+        )
+        .unwrap();
+        assert_eq!(f.kafka.security.protocol, crate::kafka::Protocol::SaslSsl);
+        assert_eq!(f.kafka.security.username.as_deref(), Some("svc"));
+        assert_eq!((f.clickhouse.url.as_str(), f.clickhouse.user.as_str()), ("https://ch:8443", "u"));
+    }
+
+    #[test]
+    fn config_errors_in_credential_sections_do_not_echo_secrets() {
+        // A misspelt key: the error names the valid keys and the line number, not the line.
+        let e = load_error("[kafka.security]\nprotocol = \"sasl_ssl\"\npasword = \"hunter2\"\n");
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(e.contains("line 3") && e.contains("pasword") && e.contains("password"), "{e}");
+        // A password pasted under a key of another type: no value in the message either.
+        let e = load_error("[clickhouse]\nmigrate_on_start = \"s3cret\"\n");
+        assert!(!e.contains("s3cret") && e.contains("expected a boolean"), "{e}");
+        let e = load_error("kafka.security.password = 12345678\n");
+        assert!(!e.contains("12345678"), "{e}");
+        // Other sections keep toml's full report with the offending line.
+        let e = load_error("[engine]\ntimezon = \"Europe/Berlin\"\n");
+        assert!(e.contains("timezon = \"Europe/Berlin\""), "{e}");
     }
 }

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => commands::bench::run(cli.config.as_deref(), a),
         Command::BenchStream(a) => commands::bench_stream::run(cli.config.as_deref(), a),
         Command::Import(a) => commands::import::run(cli.config.as_deref(), a),
+        Command::Report(a) => commands::report::run(cli.config.as_deref(), a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -90,7 +90,8 @@ async fn migrations_create_the_schema_once() {
         ok(bin().args(["migrate", "--clickhouse-url", url, "--clickhouse-database", &db]));
     }
     let c = client(url, &db);
-    assert_eq!(count(&c, "SELECT count() FROM schema_migrations FINAL").await, 3);
+    let migrations = quality_pipeline::sink::clickhouse::MIGRATIONS.len() as u64;
+    assert_eq!(count(&c, "SELECT count() FROM schema_migrations FINAL").await, migrations);
     for t in [
         "window_day",
         "window_week",
@@ -102,6 +103,11 @@ async fn migrations_create_the_schema_once() {
         "standards",
         "performer_rating",
         "checkpoints",
+        "escalations",
+        "survey_requests",
+        "critics",
+        "negative_reasons",
+        "leaders",
     ] {
         assert_eq!(count(&c, &format!("SELECT count() FROM system.tables WHERE database = '{db}' AND name = '{t}'")).await, 1, "{t}");
     }

@@ -358,7 +358,9 @@ fn alert_rules_follow_grafanas_provisioning_format() {
             }
         }
     }
-    assert_eq!(rules, 3, "the daily, weekly and monthly rules");
+    assert_eq!(rules, 4, "the daily, weekly, monthly and critic follow-up rules");
+    let critics = alert_rules().into_iter().find(|r| r.uid == "qp-critic-follow-up-overdue").expect("the critic rule");
+    assert_eq!(critics.threshold, ("gt".to_string(), 0.0), "any overdue critic fires");
     let monthly = alert_rules().into_iter().find(|r| r.uid == "qp-monthly-composite-below-minimum").expect("the monthly rule");
     assert_eq!(monthly.threshold, ("lt".to_string(), 60.0));
     assert!(monthly.description.contains("60") && monthly.description.contains("default"), "the rule says 60 is the product's default");

@@ -28,6 +28,8 @@ pub fn run(config: Option<&Path>, args: BenchStreamArgs) -> Result<()> {
         messages_topic: format!("bench-{stamp}.messages"),
         feedback_topic: format!("bench-{stamp}.feedback"),
         dead_letter_topic: format!("bench-{stamp}.dead_letter"),
+        escalation_topic: format!("bench-{stamp}.escalations"),
+        survey_topic: format!("bench-{stamp}.survey_requests"),
         commit_interval: args.commit_interval.clone(),
         idle_timeout: args.idle_timeout.clone(),
         wall_clock: true,

@@ -1,11 +1,14 @@
 //! `demo`: the embedded default. Generates a marketplace, runs the engine in memory, prints
-//! this week's breaches. Needs no servers and no files.
+//! the last week's breaches and the escalations of the run, and writes the weekly report of
+//! the worst seller as HTML. Needs no servers.
 
 use crate::cli::DemoArgs;
 use crate::config::ConfigFile;
 use crate::generate::generate;
 use crate::report::breach_table;
-use anyhow::Result;
+use crate::report::weekly::{self, IsoWeek};
+use anyhow::{Context, Result};
+use quality_engine::methodology::Status;
 use quality_engine::window::Cadence;
 use quality_engine::{Engine, Output, WindowRow};
 use std::path::Path;
@@ -17,28 +20,31 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
     }
     let engine_config = ConfigFile::load(config)?.engine_config(args.timezone.as_deref(), None)?;
     let gen = super::generator_config(&args.stream, engine_config.timezone);
+    let timezone = engine_config.timezone;
     let mut engine = Engine::new(engine_config);
+    // Every output of the run, minus the daily and rolling rows nothing below reads.
+    let mut outputs = Vec::new();
     let mut out = Vec::new();
-    let mut weeks: Vec<WindowRow> = Vec::new();
-    let mut keep_weeks = |out: &mut Vec<Output>| {
-        weeks.extend(out.drain(..).filter_map(|o| match o {
-            Output::Row(r) if r.cadence == Cadence::Week => Some(r),
-            _ => None,
-        }))
-    };
     let started = std::time::Instant::now();
     for line in generate(&gen) {
         // Rejections are counted in the engine's stats; `run` also writes them to dead_letter.ndjson.
         engine.ingest(line.as_bytes());
         engine.drain(&mut out);
-        keep_weeks(&mut out);
+        outputs.extend(out.drain(..).filter(kept));
     }
     engine.finish(&mut out);
-    keep_weeks(&mut out);
+    outputs.extend(out.drain(..).filter(kept));
     let stats = engine.stats();
 
+    let weeks: Vec<&WindowRow> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Row(r) if r.cadence == Cadence::Week && r.is_final => Some(r),
+            _ => None,
+        })
+        .collect();
     let last_week = weeks.iter().map(|r| r.period_start).max();
-    let this_week: Vec<&WindowRow> = weeks.iter().filter(|r| Some(r.period_start) == last_week).collect();
+    let this_week: Vec<&WindowRow> = weeks.iter().copied().filter(|r| Some(r.period_start) == last_week).collect();
     println!("quality-pipeline demo: {} sellers, {} days from {} ({}), seed {}", gen.sellers, gen.days, gen.start, gen.timezone, gen.seed);
     let rejected: Vec<String> = stats.rejected_by_reason().map(|(r, n)| format!("{r} {n}")).collect();
     println!(
@@ -50,10 +56,46 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     print!("{}", breach_table(&this_week, args.top));
+    print!("\n{}", escalation_table(&outputs));
+    if let Some(worst) = this_week.iter().max_by_key(|r| (failed(r), std::cmp::Reverse(r.seller_id.clone()))) {
+        let week = IsoWeek::from_day(worst.period_start.0);
+        let report = weekly::from_outputs(&outputs, &worst.seller_id, week, timezone)?;
+        std::fs::write(&args.report_html, weekly::render_html(&report))
+            .with_context(|| format!("cannot write the report to {}", args.report_html.display()))?;
+        println!("\nWeekly report of the worst seller ({}, {week}): {}", worst.seller_id, args.report_html.display());
+    }
     println!(
         "All rows and dead letters: quality-pipeline generate > events.ndjson && quality-pipeline run --source file:events.ndjson --sink file:out/"
     );
     Ok(())
+}
+
+/// Whether the demo keeps an output: everything but daily and rolling rows.
+fn kept(o: &Output) -> bool {
+    !matches!(o, Output::Row(r) if !matches!(r.cadence, Cadence::Week | Cadence::Month))
+}
+
+/// Standards a row fails.
+fn failed(r: &WindowRow) -> usize {
+    r.metrics.iter().filter(|c| c.status == Status::Fail).count()
+}
+
+/// Every escalation of the run, in order: one line each, after a count per transition.
+fn escalation_table(outputs: &[Output]) -> String {
+    let escalations: Vec<&quality_engine::actions::Escalation> =
+        outputs.iter().filter_map(|o| if let Output::Escalation(e) = o { Some(e) } else { None }).collect();
+    let mut counts: std::collections::BTreeMap<(&str, &str), usize> = std::collections::BTreeMap::new();
+    for e in &escalations {
+        *counts.entry((e.from.as_str(), e.to.as_str())).or_default() += 1;
+    }
+    let summary: Vec<String> = counts.iter().map(|((from, to), n)| format!("{from} -> {to}: {n}")).collect();
+    let mut out = format!("Escalations ({}; {}):\n", escalations.len(), summary.join(", "));
+    for e in escalations {
+        let standards: Vec<&str> = e.standards.iter().map(|m| m.as_str()).collect();
+        let rule = serde_json::to_value(e.rule).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        out.push_str(&format!("  {}  {}  {} -> {} ({rule}) {}\n", e.week_start, e.seller_id, e.from.as_str(), e.to.as_str(), standards.join(", ")));
+    }
+    out
 }
 
 /// `demo --olist DIR`: imports the Olist dataset, runs the engine in memory (America/Sao_Paulo)

@@ -11,6 +11,6 @@ pub fn run(config: Option<&Path>, args: MigrateArgs) -> Result<()> {
     let file = ConfigFile::load(config)?;
     let settings = super::clickhouse_settings(&file, &args.clickhouse);
     let ran = super::runtime()?.block_on(migrate(&settings))?;
-    tracing::info!(applied = ran, database = %settings.database, url = %settings.url, "schema up to date");
+    tracing::info!(applied = ran, database = %settings.database, url = %settings.redacted_url(), "schema up to date");
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod import;
 pub mod migrate;
 pub mod norms;
 pub mod produce;
+pub mod report;
 pub mod run;
 pub mod topics;
 

@@ -4,11 +4,12 @@ use crate::cli::RunArgs;
 use crate::config::ConfigFile;
 use crate::kafka::KafkaSettings;
 use crate::pipeline::{replay, ReplayOptions, ReplaySummary};
+use crate::report::weekly::ReportService;
 use crate::sink::clickhouse::{migrate, ClickHouseSettings, ClickHouseSink};
 use crate::sink::FileSink;
 use crate::source::{parse_sink, parse_source, FileSource, SinkSpec, SourceSpec};
 use crate::stream::{run_stream, StreamOptions, StreamSummary};
-use crate::telemetry::{serve, Health};
+use crate::telemetry::{serve_with_reports, Health};
 use anyhow::{bail, Context, Result};
 use quality_engine::contract::Timestamp;
 use quality_engine::{Engine, EngineConfig};
@@ -46,6 +47,7 @@ fn run_file(file: &ConfigFile, engine_config: EngineConfig, input: &Path, sink: 
         None => None,
     };
     let mut source = FileSource::open(input)?;
+    let leader_policy = engine_config.actions.leaders.clone();
     let mut engine = Engine::new(engine_config);
     let opts = ReplayOptions {
         provisional_every: args.provisional_every,
@@ -56,11 +58,11 @@ fn run_file(file: &ConfigFile, engine_config: EngineConfig, input: &Path, sink: 
     };
     let rt = super::runtime()?;
     if let Some(addr) = &args.metrics_addr {
-        serve_metrics(&rt, addr)?.set_ready(true);
+        serve_metrics(&rt, addr, reports(file, args, sink == SinkSpec::ClickHouse)?)?.set_ready(true);
     }
     let (summary, target) = match sink {
         SinkSpec::File(dir) => {
-            let mut sink = FileSink::create(&dir)?;
+            let mut sink = FileSink::create(&dir, leader_policy)?;
             (rt.block_on(replay(&mut source, &mut engine, &mut sink, opts))?, dir.display().to_string())
         }
         SinkSpec::ClickHouse => {
@@ -70,7 +72,7 @@ fn run_file(file: &ConfigFile, engine_config: EngineConfig, input: &Path, sink: 
                 let mut sink = ClickHouseSink::new(&settings);
                 replay(&mut source, &mut engine, &mut sink, opts).await
             })
-            .map(|s| (s, format!("{} database {}", settings.url, settings.database)))?
+            .map(|s| (s, format!("{} database {}", settings.redacted_url(), settings.database)))?
         }
     };
     log_summary(source.name(), &target, &summary);
@@ -93,7 +95,7 @@ fn run_kafka(file: &ConfigFile, engine_config: EngineConfig, args: &RunArgs) -> 
     tracing::info!(kafka = %kafka.redacted(), clickhouse = %settings.redacted(), "effective configuration");
     let rt = super::runtime()?;
     rt.block_on(prepare(&settings))?;
-    let health = serve_metrics(&rt, args.metrics_addr.as_deref().unwrap_or(DEFAULT_METRICS_ADDR))?;
+    let health = serve_metrics(&rt, args.metrics_addr.as_deref().unwrap_or(DEFAULT_METRICS_ADDR), reports(file, args, true)?)?;
     let summary = run_stream(&kafka, &settings, engine_config, options, &rt, health)?;
     log_stream_summary(&kafka, &summary);
     Ok(())
@@ -114,12 +116,21 @@ fn stream_options(kafka: &KafkaSettings, args: &RunArgs) -> Result<StreamOptions
 const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
 
 /// Starts the metrics endpoint unless `addr` is `off`; returns the readiness it reports.
-fn serve_metrics(rt: &tokio::runtime::Runtime, addr: &str) -> Result<Arc<Health>> {
+fn serve_metrics(rt: &tokio::runtime::Runtime, addr: &str, reports: Option<Arc<ReportService>>) -> Result<Arc<Health>> {
     let health = Arc::new(Health::default());
     if addr != "off" {
-        rt.block_on(serve(addr, health.clone()))?;
+        rt.block_on(serve_with_reports(addr, health.clone(), reports))?;
     }
     Ok(health)
+}
+
+/// What serves `/reports/{seller}/{week}`: the ClickHouse the run writes to (none for other sinks).
+fn reports(file: &ConfigFile, args: &RunArgs, clickhouse: bool) -> Result<Option<Arc<ReportService>>> {
+    if !clickhouse {
+        return Ok(None);
+    }
+    let tz = file.engine_config(args.timezone.as_deref(), args.allowed_lateness.as_deref())?.timezone;
+    Ok(Some(Arc::new(ReportService::new(super::clickhouse_settings(file, &args.clickhouse), tz, args.reports_token.clone()))))
 }
 
 fn log_stream_summary(kafka: &KafkaSettings, s: &StreamSummary) {

@@ -1,4 +1,5 @@
-//! `topics`: create the co-partitioned input topics and the dead-letter topic.
+//! `topics`: create the co-partitioned input topics and the output topics (dead letters,
+//! escalations, survey requests).
 
 use crate::cli::TopicsArgs;
 use crate::config::ConfigFile;
@@ -11,7 +12,7 @@ pub fn run(config: Option<&Path>, args: TopicsArgs) -> Result<()> {
     let file = ConfigFile::load(config)?;
     let settings = super::kafka_settings(&file, &args.kafka)?;
     let created = super::runtime()?.block_on(create_topics(&settings, args.partitions, args.replication))?;
-    for name in settings.input_topics().into_iter().chain([settings.dead_letter_topic.as_str()]) {
+    for name in settings.input_topics().into_iter().chain(settings.output_topics()) {
         let state = if created.iter().any(|c| c == name) { "created" } else { "exists" };
         println!("{name}\t{state}");
     }

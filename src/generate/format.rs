@@ -115,6 +115,7 @@ fn type_name(kind: Kind) -> &'static str {
         Kind::AnswerAudited { .. } => "answer.audited",
         Kind::ReviewSubmitted { .. } => "review.submitted",
         Kind::NpsSubmitted { .. } => "nps.submitted",
+        Kind::CriticFollowedUp { .. } => "critic.followed_up",
     }
 }
 
@@ -125,6 +126,7 @@ fn unknown_type(kind: Kind) -> &'static str {
         Kind::InquiryResolved { .. } | Kind::AnswerAudited { .. } => "inquiry.reopened",
         Kind::ReviewSubmitted { .. } => "review.edited",
         Kind::NpsSubmitted { .. } => "nps.reminded",
+        Kind::CriticFollowedUp { .. } => "critic.escalated",
         _ => "order.returned",
     }
 }
@@ -230,6 +232,8 @@ impl Line<'_> {
             Kind::InquiryResolved { .. } => ("inq.resolved", false),
             Kind::ReviewSubmitted { .. } => ("review.submitted", false),
             Kind::NpsSubmitted { .. } => ("nps.submitted", false),
+            Kind::CriticFollowedUp { nps: false } => ("review.followup", false),
+            Kind::CriticFollowedUp { nps: true } => ("nps.followup", false),
         };
         let (prefix, suffix) = step.split_at(step.find('.').unwrap_or(0));
         if is_message {
@@ -330,6 +334,8 @@ impl Line<'_> {
                 self.num(if out_of_range { 12 } else { score as u64 }, 1);
                 self.text("comment", &NPS_COMMENTS, comment);
             }
+            Kind::CriticFollowedUp { nps: false } => self.entity_field("review_id", "review"),
+            Kind::CriticFollowedUp { nps: true } => self.entity_field("response_id", "nps"),
         }
     }
 

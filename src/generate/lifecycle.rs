@@ -83,6 +83,11 @@ pub enum Kind {
         /// Index into the NPS comments, 0 = no comment.
         comment: u8,
     },
+    /// `critic.followed_up` for the review of order `entity` or, with `nps`, NPS answer `entity`.
+    CriticFollowedUp {
+        /// Whether the critic is an NPS answer.
+        nps: bool,
+    },
 }
 
 /// One event in compact form: numbers only, formatted as JSON when it is emitted.
@@ -111,6 +116,8 @@ pub struct Seller {
     pub world: Rng,
     /// Draws arrival delays and anomalies.
     pub wire: Rng,
+    /// Draws follow-ups of critics (its own stream, so the rest of the run does not change with it).
+    care: Rng,
     orders: u32,
     conversations: u32,
     nps: u32,
@@ -121,7 +128,8 @@ impl Seller {
     pub fn new(seed: u64, number: u32) -> Seller {
         let mut world = Rng::new(seed, 2 * number as u64);
         let profile = Profile::draw(&mut world);
-        Seller { number, profile, world, wire: Rng::new(seed, 2 * number as u64 + 1), orders: 0, conversations: 0, nps: 0 }
+        let care = Rng::new(seed ^ 0x5eed_ca7e, number as u64);
+        Seller { number, profile, world, wire: Rng::new(seed, 2 * number as u64 + 1), care, orders: 0, conversations: 0, nps: 0 }
     }
 }
 
@@ -165,6 +173,9 @@ pub fn seller_day(seller: &mut Seller, day: &Day, zone: &Zone, out: &mut Vec<Fac
         let at = day.customer_time(&mut seller.world);
         let (score, comment) = nps(&mut seller.world, &seller.profile);
         out.push(Fact { occurred: at, kind: Kind::NpsSubmitted { score, comment }, seller: seller.number, entity: seller.nps, sub: 0 });
+        if score <= 6 && comment != 0 {
+            follow_up(seller, seller.nps, at, true, out);
+        }
     }
 }
 
@@ -219,7 +230,22 @@ fn order(seller: &mut Seller, n: u32, created: i64, zone: &Zone, out: &mut Vec<F
         let at = delivered + 10 * MINUTE_MS + rng.exponential(1.5 * DAY_MS as f64) as i64;
         let kind = review(rng, p, shipped > ship_by);
         out.push(fact(at, kind));
+        if matches!(kind, Kind::ReviewSubmitted { rating: ..=3, comment: 1.., .. }) {
+            follow_up(seller, n, at, false, out);
+        }
     }
+}
+
+/// The seller follows up with a critic, or not: responsive sellers (those who answer most
+/// messages) mostly within the 48 h SLA, the others later or never.
+fn follow_up(seller: &mut Seller, entity: u32, at: i64, nps: bool, out: &mut Vec<Fact>) {
+    let (p, rng) = (&seller.profile, &mut seller.care);
+    if !rng.bernoulli(p.answer_rate) {
+        return;
+    }
+    let median = if p.answer_rate >= 0.9 { 6.0 * HOUR_MS as f64 } else { 40.0 * HOUR_MS as f64 };
+    let delay = duration(rng, median, 0.8, 10 * MINUTE_MS);
+    out.push(Fact { occurred: at + delay, kind: Kind::CriticFollowedUp { nps }, seller: seller.number, entity, sub: 0 });
 }
 
 /// A review's rating, channel, comment and reasons; late orders are rated lower more often.
@@ -329,7 +355,12 @@ mod tests {
     fn is_order(k: Kind) -> bool {
         !matches!(
             k,
-            Kind::MessageReceived | Kind::MessageReplied | Kind::InquiryResolved { .. } | Kind::AnswerAudited { .. } | Kind::NpsSubmitted { .. }
+            Kind::MessageReceived
+                | Kind::MessageReplied
+                | Kind::InquiryResolved { .. }
+                | Kind::AnswerAudited { .. }
+                | Kind::NpsSubmitted { .. }
+                | Kind::CriticFollowedUp { .. }
         )
     }
 

@@ -6,5 +6,5 @@ mod settings;
 mod topics;
 
 pub use produce::{produce_lines, ProduceSummary};
-pub use settings::KafkaSettings;
+pub use settings::{KafkaSecurity, KafkaSettings, Protocol, SaslMechanism};
 pub use topics::{check_copartitioned, create_topics, topic_for, Layout};

@@ -14,20 +14,20 @@ use std::time::Duration;
 pub struct Layout {
     /// Partitions of each input topic (the same for all of them).
     pub partitions: i32,
-    /// Partitions of the dead-letter topic.
-    pub dead_letter_partitions: i32,
+    /// Partitions of each output topic, in [`KafkaSettings::output_topics`] order.
+    pub output_partitions: [i32; 3],
 }
 
 /// The input (0 orders, 1 messages, 2 feedback) an event type is published on.
 pub fn topic_for(event_type: &str) -> usize {
     match event_type.split_once('.').map(|(family, _)| family) {
         Some("message" | "inquiry" | "answer") => 1,
-        Some("review" | "nps") => 2,
+        Some("review" | "nps" | "critic") => 2,
         _ => 0,
     }
 }
 
-/// Checks that the input and dead-letter topics exist and the inputs are co-partitioned.
+/// Checks that the input and output topics exist and the inputs are co-partitioned.
 pub fn check_copartitioned<C: ConsumerContext>(consumer: &BaseConsumer<C>, settings: &KafkaSettings) -> Result<Layout> {
     let count = |topic: &str| -> Result<i32> {
         let md = consumer
@@ -51,13 +51,14 @@ pub fn check_copartitioned<C: ConsumerContext>(consumer: &BaseConsumer<C>, setti
             listing.join(", ")
         );
     }
-    Ok(Layout { partitions: counts[0], dead_letter_partitions: count(&settings.dead_letter_topic)? })
+    let [a, b, c] = settings.output_topics();
+    Ok(Layout { partitions: counts[0], output_partitions: [count(a)?, count(b)?, count(c)?] })
 }
 
-/// Creates the input and dead-letter topics with `partitions` partitions each; existing ones are kept.
+/// Creates the input and output topics with `partitions` partitions each; existing ones are kept.
 pub async fn create_topics(settings: &KafkaSettings, partitions: i32, replication: i32) -> Result<Vec<String>> {
     let admin: AdminClient<DefaultClientContext> = settings.producer_config().create().context("cannot create a Kafka admin client")?;
-    let names: Vec<&str> = settings.input_topics().into_iter().chain([settings.dead_letter_topic.as_str()]).collect();
+    let names: Vec<&str> = settings.input_topics().into_iter().chain(settings.output_topics()).collect();
     let topics: Vec<NewTopic> = names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(replication))).collect();
     let results = admin
         .create_topics(&topics, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))
@@ -86,6 +87,7 @@ mod tests {
         assert_eq!(topic_for("answer.audited"), 1);
         assert_eq!(topic_for("review.submitted"), 2);
         assert_eq!(topic_for("nps.submitted"), 2);
+        assert_eq!(topic_for("critic.followed_up"), 2);
         assert_eq!(topic_for("garbage"), 0);
     }
 }

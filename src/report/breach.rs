@@ -72,5 +72,7 @@ pub(crate) fn short(m: MetricId) -> &'static str {
         MetricId::ResponseTimeAvg => "response",
         MetricId::AnswerCompletenessShare => "complete",
         MetricId::FirstContactResolutionShare => "FCR",
+        MetricId::CriticFollowupShare => "critics",
+        MetricId::SurveyCoverageShare => "surveyed",
     }
 }

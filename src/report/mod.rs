@@ -2,12 +2,13 @@
 
 mod breach;
 mod month;
+pub mod weekly;
 
 pub use breach::{breach_table, format_value};
 pub use month::worst_of_month;
 
 /// Writes a table with its first column left-aligned and the others right-aligned.
-fn write_aligned(out: &mut String, table: &[Vec<String>]) {
+pub(crate) fn write_aligned(out: &mut String, table: &[Vec<String>]) {
     use std::fmt::Write;
     let widths: Vec<usize> = (0..table[0].len()).map(|i| table.iter().map(|l| l[i].chars().count()).max().unwrap_or(0)).collect();
     for line in table {

@@ -19,9 +19,10 @@ pub struct CheckpointRow {
     pub topics: Vec<String>,
     /// The next offset to read in each input topic.
     pub offsets: Vec<i64>,
-    /// The dead-letter topic offset after this partition's last published record.
-    pub dead_letter_position: i64,
-    /// Identities of dead letters published before a crash and not yet met again on replay.
+    /// Per output topic (dead letters, escalations, survey requests): the offset after this
+    /// partition's last published record.
+    pub output_positions: Vec<i64>,
+    /// Identities of records published before a crash and not yet met again on replay.
     pub suppressed: Vec<u64>,
     /// The engine state (`Engine::checkpoint`).
     #[serde(with = "serde_bytes")]
@@ -46,6 +47,7 @@ impl CheckpointRow {
 #[derive(Clone)]
 pub struct CheckpointStore {
     client: Client,
+    /// The server, credentials masked, for logs.
     url: String,
     group: String,
 }
@@ -53,7 +55,7 @@ pub struct CheckpointStore {
 impl CheckpointStore {
     /// A store for one consumer group.
     pub fn new(settings: &ClickHouseSettings, group: &str) -> CheckpointStore {
-        CheckpointStore { client: settings.client(), url: settings.url.clone(), group: group.to_owned() }
+        CheckpointStore { client: settings.client(), url: settings.redacted_url(), group: group.to_owned() }
     }
 
     /// The latest checkpoint of `partition`, checked against the current input topics;

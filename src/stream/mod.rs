@@ -8,7 +8,7 @@
 //! `docs/architecture.md` explains the design and its costs.
 
 mod checkpoints;
-mod dead_letters;
+mod outbox;
 mod shard;
 mod writer;
 
@@ -19,7 +19,7 @@ use crate::kafka::{check_copartitioned, KafkaSettings};
 use crate::sink::clickhouse::{ClickHouseSettings, ClickHouseSink};
 use crate::telemetry::{metrics, EventCounters, Health, QualityBoard};
 use anyhow::{anyhow, bail, Context, Result};
-use dead_letters::{published_since, DeadLetterPublisher, ReadBack};
+use outbox::{published_since, Publisher, OUTPUTS};
 use quality_engine::contract::Timestamp;
 use quality_engine::engine::Clock;
 use quality_engine::{Engine, EngineConfig};
@@ -27,7 +27,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext};
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use shard::{Shard, INPUTS};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::ffi::{CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -73,7 +73,7 @@ struct Processor {
     options: StreamOptions,
     store: CheckpointStore,
     handle: tokio::runtime::Handle,
-    dead_letter_partitions: i32,
+    output_partitions: [i32; OUTPUTS],
     shards: Vec<Option<Shard>>,
     cycles: tokio::sync::mpsc::Sender<Cycle>,
     acks: std::sync::mpsc::Receiver<Ack>,
@@ -148,18 +148,19 @@ impl Processor {
             };
             restored.push((p, engine, checkpoint));
         }
-        let wanted: Vec<ReadBack> = restored
-            .iter()
-            .map(|(p, _, c)| ReadBack {
-                input_partition: *p,
-                dead_letter_partition: p % self.dead_letter_partitions,
-                from: c.as_ref().map_or(0, |c| c.dead_letter_position),
-            })
-            .collect();
-        let mut published = published_since(&self.kafka, &wanted)?;
+        let mut seen: BTreeMap<i32, (HashSet<u64>, [i64; OUTPUTS])> = BTreeMap::new();
+        for topic in 0..OUTPUTS {
+            let wanted: Vec<(i32, i64)> =
+                restored.iter().map(|(p, _, c)| (*p, c.as_ref().and_then(|c| c.output_positions.get(topic).copied()).unwrap_or(0))).collect();
+            for (p, (ids, end)) in published_since(&self.kafka, topic, self.output_partitions[topic], &wanted)? {
+                let entry = seen.entry(p).or_default();
+                entry.0.extend(ids);
+                entry.1[topic] = end;
+            }
+        }
         for (p, engine, checkpoint) in restored {
-            let (seen, position) = published.remove(&p).unwrap_or_default();
-            let shard = Shard::new(p, engine, checkpoint.as_ref(), seen, position, Instant::now());
+            let (published, positions) = seen.remove(&p).unwrap_or_default();
+            let shard = Shard::new(p, engine, checkpoint.as_ref(), published, positions, Instant::now());
             for (t, next) in topics.iter().zip(shard.next) {
                 let offset = if next >= 0 { Offset::Offset(next) } else { Offset::Beginning };
                 tpl.set_partition_offset(t, p, offset).with_context(|| format!("setting the start offset of {t}/{p}"))?;
@@ -234,9 +235,9 @@ impl Processor {
             self.summary.busy = first.elapsed();
         }
         let mut tpl = TopicPartitionList::new();
-        for (p, offsets, position) in &ack.shards {
+        for (p, offsets, positions) in &ack.shards {
             if let Some(Some(s)) = self.shards.get_mut(*p as usize) {
-                s.dead_letter_position = s.dead_letter_position.max(*position);
+                s.positions.iter_mut().zip(positions).for_each(|(s, a)| *s = (*s).max(*a));
             }
             for (t, o) in self.kafka.input_topics().iter().zip(offsets) {
                 if *o >= 0 {
@@ -373,7 +374,7 @@ pub fn run_stream(
         options,
         store: store.clone(),
         handle: runtime.handle().clone(),
-        dead_letter_partitions: 1,
+        output_partitions: [1; OUTPUTS],
         shards: Vec::new(),
         cycles: cycle_tx,
         acks: ack_rx,
@@ -396,8 +397,8 @@ pub fn run_stream(
         .create_with_context(Callbacks { processor: Mutex::new(processor) })
         .context("cannot create the Kafka consumer; check --brokers and --kafka-property")?;
     let layout = check_copartitioned(&consumer, kafka)?;
-    let publisher = DeadLetterPublisher::new(kafka, layout.dead_letter_partitions)?;
-    lock(&consumer).dead_letter_partitions = layout.dead_letter_partitions;
+    let publisher = Publisher::new(kafka, layout.output_partitions)?;
+    lock(&consumer).output_partitions = layout.output_partitions;
     let writer = runtime.spawn(writer::write_cycles(cycle_rx, ack_tx, ClickHouseSink::new(clickhouse), store, publisher, board));
     let stop = Arc::new(AtomicBool::new(false));
     runtime.spawn(stop_on_signal(stop.clone()));

@@ -2,7 +2,7 @@
 //! offsets and idleness, and what it hands to the next commit cycle.
 
 use super::checkpoints::CheckpointRow;
-use super::dead_letters::identity_of;
+use super::outbox::{Outgoing, OUTPUTS};
 use crate::telemetry::EventCounters;
 use quality_engine::contract::Timestamp;
 use quality_engine::{DeadLetter, Engine, Output, Verdict};
@@ -20,8 +20,8 @@ pub struct Shard {
     pub engine: Engine,
     /// Next offset to read in each input; -1 until a record was read (start of the topic).
     pub next: [i64; INPUTS],
-    /// Where this shard's dead letters end in the dead-letter topic.
-    pub dead_letter_position: i64,
+    /// Where this shard's records end in each output topic.
+    pub positions: [i64; OUTPUTS],
     suppressed: HashSet<u64>,
     seen: [bool; INPUTS],
     caught_up: [bool; INPUTS],
@@ -35,10 +35,10 @@ pub struct Shard {
 pub struct ShardCycle {
     /// The partition number.
     pub partition: i32,
-    /// Rows and dead letters, for ClickHouse.
+    /// Everything the engine emitted, for ClickHouse.
     pub outputs: Vec<Output>,
-    /// Dead letters to publish (those published before a crash are left out).
-    pub publish: Vec<DeadLetter>,
+    /// Records for the output topics (those published before a crash are left out).
+    pub publish: Vec<Outgoing>,
     /// The checkpoint to write once the outputs are durable.
     pub checkpoint: CheckpointRow,
 }
@@ -54,7 +54,14 @@ pub struct Quiet {
 
 impl Shard {
     /// A shard resuming from `checkpoint` (its engine already restored), or starting fresh.
-    pub fn new(partition: i32, engine: Engine, checkpoint: Option<&CheckpointRow>, published: HashSet<u64>, position: i64, now: Instant) -> Shard {
+    pub fn new(
+        partition: i32,
+        engine: Engine,
+        checkpoint: Option<&CheckpointRow>,
+        published: HashSet<u64>,
+        positions: [i64; OUTPUTS],
+        now: Instant,
+    ) -> Shard {
         let mut next = [-1; INPUTS];
         let mut suppressed = published;
         let mut seq = 0;
@@ -67,7 +74,7 @@ impl Shard {
             partition,
             engine,
             next,
-            dead_letter_position: position,
+            positions,
             suppressed,
             seen: [false; INPUTS],
             caught_up: [false; INPUTS],
@@ -157,13 +164,7 @@ impl Shard {
                 }
             }
         }
-        let publish: Vec<DeadLetter> = outputs
-            .iter()
-            .filter_map(|o| match o {
-                Output::DeadLetter(d) if !self.suppressed.remove(&identity_of(d)) => Some(d.clone()),
-                _ => None,
-            })
-            .collect();
+        let publish: Vec<Outgoing> = outputs.iter().filter_map(Outgoing::of).filter(|r| !self.suppressed.remove(&r.identity)).collect();
         self.seq += 1;
         self.dirty = false;
         let checkpoint = CheckpointRow {
@@ -172,7 +173,7 @@ impl Shard {
             version: CheckpointRow::version_of(&self.next, self.seq),
             topics: topics.iter().map(|t| t.to_string()).collect(),
             offsets: self.next.to_vec(),
-            dead_letter_position: self.dead_letter_position,
+            output_positions: self.positions.to_vec(),
             suppressed: self.suppressed.iter().copied().collect(),
             state: snapshot,
         };
@@ -188,7 +189,7 @@ mod tests {
 
     fn shard(start: Instant) -> Shard {
         let engine = Engine::new(EngineConfig { clock: Clock::Driven, ..EngineConfig::default() });
-        Shard::new(0, engine, None, HashSet::new(), 0, start)
+        Shard::new(0, engine, None, HashSet::new(), [0; OUTPUTS], start)
     }
 
     const QUIET: Quiet = Quiet { idle_timeout: Duration::from_secs(1), wall_clock: true };

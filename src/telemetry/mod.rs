@@ -9,4 +9,4 @@ mod server;
 pub use logs::{init_logs, LogFormat};
 pub use metrics::{metrics, EventCounters, Metrics};
 pub use quality::QualityBoard;
-pub use server::{serve, Health};
+pub use server::{serve, serve_with_reports, Health};

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod servers;
+pub mod web;
 
 use quality_engine::methodology::MetricId;
 use quality_engine::output::{MetricCell, WindowRow};

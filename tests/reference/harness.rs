@@ -78,6 +78,7 @@ pub fn run_engine<L: AsRef<[u8]>>(cfg: &EngineConfig, lines: &[L], drain_every: 
                 }
                 Output::Row(_) => {}
                 Output::DeadLetter(d) => dead_letters.push(d),
+                Output::Escalation(_) | Output::SurveyRequest(_) | Output::Critic(_) | Output::Reasons(_) => {}
             }
         }
     };

@@ -9,6 +9,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
+use quality_engine::actions::ActionPolicy;
 use quality_engine::contract::{decode, CancelledBy, EventBody, RejectReason};
 use quality_engine::methodology::{MetricId, Standards};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -24,7 +25,9 @@ pub const CANCEL: usize = 6;
 pub const RESPONSE: usize = 7;
 pub const COMPLETE: usize = 8;
 pub const FIRST_CONTACT: usize = 9;
-pub const N: usize = 10;
+pub const CRITIC: usize = 10;
+pub const SURVEY: usize = 11;
+pub const N: usize = 12;
 
 pub const IDS: [&str; N] = [
     "csi",
@@ -37,6 +40,8 @@ pub const IDS: [&str; N] = [
     "response_time_avg",
     "answer_completeness_share",
     "first_contact_resolution_share",
+    "critic_followup_share",
+    "survey_coverage_share",
 ];
 
 /// Durations are kept in milliseconds (section 2, "Durations").
@@ -142,13 +147,14 @@ pub enum Step {
 
 #[derive(Debug, Clone)]
 pub enum Kind {
-    Order { order: String, step: Step, ship_by: i64, by_seller: bool },
+    Order { order: String, step: Step, ship_by: i64, by_seller: bool, customer: String },
     Received { msg: String },
     Replied { msg: String },
     Inquiry { first_contact: bool },
     Audit { complete: bool },
-    Review { rating: u8 },
-    Nps { score: u8 },
+    Review { rating: u8, review: String, order: String, commented: bool },
+    Nps { score: u8, response: String, commented: bool },
+    FollowUp { critic: String },
 }
 
 #[derive(Debug, Clone)]
@@ -159,24 +165,40 @@ pub struct Ev {
 }
 
 fn convert(seller: &str, t: i64, body: &EventBody<'_>) -> Ev {
-    let order = |o: &str, step: Step| Kind::Order { order: o.to_owned(), step, ship_by: 0, by_seller: false };
+    let order = |o: &str, step: Step| Kind::Order { order: o.to_owned(), step, ship_by: 0, by_seller: false, customer: String::new() };
+    let commented = |c: &Option<std::borrow::Cow<'_, str>>| c.as_deref().is_some_and(|c| !c.trim().is_empty());
     let kind = match body {
-        EventBody::OrderCreated { order_id, ship_by, .. } => {
-            Kind::Order { order: order_id.to_string(), step: Step::Created, ship_by: ship_by.0, by_seller: false }
+        EventBody::OrderCreated { order_id, ship_by, customer_id } => {
+            Kind::Order { order: order_id.to_string(), step: Step::Created, ship_by: ship_by.0, by_seller: false, customer: customer_id.to_string() }
         }
         EventBody::OrderConfirmed { order_id } => order(order_id, Step::Confirmed),
         EventBody::OrderAssembled { order_id } => order(order_id, Step::Assembled),
         EventBody::OrderShipped { order_id } => order(order_id, Step::Shipped),
         EventBody::OrderDelivered { order_id } => order(order_id, Step::Delivered),
-        EventBody::OrderCancelled { order_id, cancelled_by, .. } => {
-            Kind::Order { order: order_id.to_string(), step: Step::Cancelled, ship_by: 0, by_seller: *cancelled_by == CancelledBy::Seller }
-        }
+        EventBody::OrderCancelled { order_id, cancelled_by, .. } => Kind::Order {
+            order: order_id.to_string(),
+            step: Step::Cancelled,
+            ship_by: 0,
+            by_seller: *cancelled_by == CancelledBy::Seller,
+            customer: String::new(),
+        },
         EventBody::MessageReceived { message_id, .. } => Kind::Received { msg: message_id.to_string() },
         EventBody::MessageReplied { message_id, .. } => Kind::Replied { msg: message_id.to_string() },
         EventBody::InquiryResolved { first_contact, .. } => Kind::Inquiry { first_contact: *first_contact },
         EventBody::AnswerAudited { complete, .. } => Kind::Audit { complete: *complete },
-        EventBody::ReviewSubmitted { rating, .. } => Kind::Review { rating: *rating },
-        EventBody::NpsSubmitted { score, .. } => Kind::Nps { score: *score },
+        EventBody::ReviewSubmitted { rating, review_id, order_id, comment, .. } => {
+            Kind::Review { rating: *rating, review: review_id.to_string(), order: order_id.to_string(), commented: commented(comment) }
+        }
+        EventBody::NpsSubmitted { score, response_id, comment, .. } => {
+            Kind::Nps { score: *score, response: response_id.to_string(), commented: commented(comment) }
+        }
+        EventBody::CriticFollowedUp { review_id, response_id } => Kind::FollowUp {
+            critic: match (review_id, response_id) {
+                (Some(r), _) => format!("review:{r}"),
+                (None, Some(n)) => format!("nps:{n}"),
+                (None, None) => unreachable!("the decoder requires one"),
+            },
+        },
     };
     Ev { seller: seller.to_owned(), t, kind }
 }
@@ -313,6 +335,7 @@ pub type Days = BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>>;
 #[derive(Default, Debug)]
 struct Order {
     created: Option<(i64, i64)>,
+    customer: Option<String>,
     confirmed: Option<i64>,
     assembled: Option<i64>,
     shipped: Option<i64>,
@@ -348,14 +371,20 @@ pub fn compute(arrival: &Arrival, tz: Tz, standards: &Standards) -> Model {
     };
     let mut orders: BTreeMap<(String, String), Order> = BTreeMap::new();
     let mut messages: BTreeMap<(String, String), Message> = BTreeMap::new();
+    // Section 10: critics (first arrival of each), their earliest follow-up, each order's earliest review.
+    let policy = ActionPolicy::default();
+    let mut critics: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut followed: HashMap<(String, String), i64> = HashMap::new();
+    let mut reviewed: HashMap<(String, String), i64> = HashMap::new();
     for e in &arrival.accepted {
         let s = e.seller.as_str();
         match &e.kind {
-            Kind::Order { order, step, ship_by, by_seller } => {
+            Kind::Order { order, step, ship_by, by_seller, customer } => {
                 let o = orders.entry((e.seller.clone(), order.clone())).or_default();
                 match step {
                     Step::Created => {
                         o.created = Some((e.t, *ship_by));
+                        o.customer = Some(customer.clone());
                         put(s, e.t, CANCEL, 0, 1, 0);
                     }
                     Step::Confirmed => o.confirmed = Some(e.t),
@@ -377,11 +406,23 @@ pub fn compute(arrival: &Arrival, tz: Tz, standards: &Standards) -> Model {
             }
             Kind::Inquiry { first_contact } => put(s, e.t, FIRST_CONTACT, *first_contact as i64, 1, 0),
             Kind::Audit { complete } => put(s, e.t, COMPLETE, *complete as i64, 1, 0),
-            Kind::Review { rating } => {
+            Kind::Review { rating, review, order, commented } => {
                 put(s, e.t, CSI, *rating as i64, 1, 0);
                 put(s, e.t, POSITIVE, (*rating >= 4) as i64, 1, 0);
+                let r = reviewed.entry((e.seller.clone(), order.clone())).or_insert(e.t);
+                *r = (*r).min(e.t);
+                if *rating <= policy.critics.max_review_rating && *commented {
+                    critics.entry((e.seller.clone(), format!("review:{review}"))).or_insert(e.t);
+                }
             }
-            Kind::Nps { score } => {
+            Kind::FollowUp { critic } => {
+                let f = followed.entry((e.seller.clone(), critic.clone())).or_insert(e.t);
+                *f = (*f).min(e.t);
+            }
+            Kind::Nps { score, response, commented } => {
+                if *score <= policy.critics.max_nps_score && *commented {
+                    critics.entry((e.seller.clone(), format!("nps:{response}"))).or_insert(e.t);
+                }
                 let v = if *score >= 9 {
                     1
                 } else if *score <= 6 {
@@ -430,6 +471,43 @@ pub fn compute(arrival: &Arrival, tz: Tz, standards: &Standards) -> Model {
                 put(seller, deadline, RESPONSE, 0, 0, 1);
             }
         }
+    }
+    // Critics: settled on the day of an in-time follow-up, or missed (and overdue) on the day
+    // of the deadline once event time passed it.
+    for ((seller, critic), t) in &critics {
+        let due = t + policy.critics.sla_ms;
+        match followed.get(&(seller.clone(), critic.clone())) {
+            Some(&f) if f <= due => put(seller, f, CRITIC, 1, 1, 0),
+            _ if due <= max_t => put(seller, due, CRITIC, 0, 1, 1),
+            _ => {}
+        }
+    }
+    // Surveys: decided at delivery + wait, earliest first (ties by seller, order); at most one
+    // request per seller and customer within the period; never for an order cancelled by then.
+    let mut decisions: Vec<(i64, &String, &String, &Order)> = orders
+        .iter()
+        .filter_map(|((s, id), o)| o.delivered.map(|d| (d + policy.survey.wait_ms, s, id, o)))
+        .filter(|(due, ..)| *due <= max_t)
+        .collect();
+    decisions.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let mut surveyed: HashMap<(String, String), i64> = HashMap::new();
+    for (due, seller, id, o) in decisions {
+        if happened_by(o.cancelled, due) {
+            continue;
+        }
+        let covered = if happened_by(reviewed.get(&(seller.clone(), id.clone())).copied(), due) {
+            true
+        } else if let Some(customer) = &o.customer {
+            let key = (seller.clone(), customer.clone());
+            if surveyed.get(&key).is_some_and(|last| due - last < policy.survey.once_per_customer_ms) {
+                continue;
+            }
+            surveyed.insert(key, due);
+            true
+        } else {
+            false
+        };
+        put(seller, due, SURVEY, covered as i64, 1, 0);
     }
     // A day exists for a seller only with a counted contribution.
     for per_day in days.values_mut() {

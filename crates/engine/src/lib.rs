@@ -12,6 +12,8 @@
 //! * [`state`]: per-day accumulators, open orders and conversations, dedup, timers.
 //! * [`engine`]: ingest, watermark, window closing and row emission.
 //! * [`output`]: window rows, dead letters, counters.
+//! * [`actions`]: escalations, survey requests, critics' follow-ups, leaders.
+pub mod actions;
 pub mod contract;
 pub mod engine;
 pub mod methodology;

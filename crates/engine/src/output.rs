@@ -1,5 +1,6 @@
 //! What the engine emits: window rows (upserts) and dead letters, plus its counters.
 
+use crate::actions::{CriticRecord, Escalation, SurveyRequest, WeekReasons};
 use crate::contract::{EventType, RejectReason, Rejection};
 use crate::methodology::{MetricId, Status};
 use crate::window::{Cadence, LocalDate};
@@ -119,6 +120,14 @@ pub enum Output {
     Row(WindowRow),
     /// State the engine had to give up on (e.g. order steps whose creation never came).
     DeadLetter(DeadLetter),
+    /// A seller moved on the escalation ladder (once per seller and week at most).
+    Escalation(Escalation),
+    /// A customer is to be surveyed about a delivered order.
+    SurveyRequest(SurveyRequest),
+    /// A critic's state changed (upsert by `critic_id`).
+    Critic(CriticRecord),
+    /// The reasons for negative reviews of a closed week.
+    Reasons(WeekReasons),
 }
 
 /// Counters of everything the engine saw, for logs, telemetry and tests (arrays: no lookups on the hot path).

@@ -1,5 +1,6 @@
 //! The ClickHouse sink: window rows into one table per cadence (a row per metric), the
-//! monthly rating, and dead letters; schema migrations from `clickhouse/*.sql`.
+//! monthly rating, dead letters and the acting-on-quality tables; schema migrations from
+//! `clickhouse/*.sql`.
 //!
 //! Inserts are idempotent upserts (ReplacingMergeTree by version), so a batch can be retried
 //! or replayed after a crash without counting anything twice. `commit` returns only once
@@ -12,7 +13,7 @@ mod schema;
 mod sink;
 
 pub use config::ClickHouseSettings;
-pub use rows::{CompositeRow, DeadLetterRow, MetricRow};
+pub use rows::{CompositeRow, CriticRow, DeadLetterRow, EscalationRow, MetricRow, ReasonRow, SurveyRow};
 pub use schema::{migrate, MIGRATIONS};
 pub(crate) use sink::insert_all;
 pub use sink::ClickHouseSink;

@@ -1,6 +1,7 @@
 //! Engine outputs as ClickHouse rows.
 
 use clickhouse::Row;
+use quality_engine::actions::{CriticRecord, Escalation, SurveyRequest, WeekReasons};
 use quality_engine::methodology::Status;
 use quality_engine::output::{DeadLetter, WindowRow};
 use serde::{Deserialize, Serialize};
@@ -114,4 +115,129 @@ impl From<&DeadLetter> for DeadLetterRow {
             payload_hex: d.payload_hex.clone(),
         }
     }
+}
+
+/// A transition on the escalation ladder (table `escalations`): the fields of a
+/// [`quality_engine::actions::Escalation`], its evidence as parallel arrays.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct EscalationRow {
+    pub escalation_id: String,
+    pub seller_id: String,
+    pub week_start: u16,
+    pub from_stage: String,
+    pub to_stage: String,
+    pub rule: String,
+    pub standards: Vec<String>,
+    pub evidence_metric: Vec<String>,
+    pub evidence_value: Vec<Option<f64>>,
+    pub evidence_target: Vec<f64>,
+    pub evidence_status: Vec<String>,
+    pub failed_weeks: u32,
+    pub deadline: Option<u16>,
+}
+
+/// A survey request (table `survey_requests`), times in UTC milliseconds.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct SurveyRow {
+    pub survey_id: String,
+    pub seller_id: String,
+    pub order_id: String,
+    pub customer_id: String,
+    pub delivered_at: i64,
+    pub requested_at: i64,
+}
+
+/// A critic's state (table `critics`), times in UTC milliseconds.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct CriticRow {
+    pub critic_id: String,
+    pub seller_id: String,
+    pub source: String,
+    pub customer_id: String,
+    pub score: u8,
+    pub created_at: i64,
+    pub due_at: i64,
+    pub followed_up_at: Option<i64>,
+    pub status: String,
+    pub version: u64,
+}
+
+/// One reason of a week's negative reviews (table `negative_reasons`).
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct ReasonRow {
+    pub seller_id: String,
+    pub week_start: u16,
+    pub reason: String,
+    pub count: u32,
+    pub share: f64,
+    pub negative_reviews: u32,
+}
+
+impl From<&Escalation> for EscalationRow {
+    fn from(e: &Escalation) -> Self {
+        EscalationRow {
+            escalation_id: e.escalation_id.clone(),
+            seller_id: e.seller_id.to_string(),
+            week_start: date(e.week_start),
+            from_stage: e.from.as_str().to_owned(),
+            to_stage: e.to.as_str().to_owned(),
+            rule: text(&e.rule),
+            standards: e.standards.iter().map(|m| m.as_str().to_owned()).collect(),
+            evidence_metric: e.evidence.iter().map(|x| x.metric.as_str().to_owned()).collect(),
+            evidence_value: e.evidence.iter().map(|x| x.value).collect(),
+            evidence_target: e.evidence.iter().map(|x| x.target).collect(),
+            evidence_status: e.evidence.iter().map(|x| status(x.status).to_owned()).collect(),
+            failed_weeks: e.failed_weeks,
+            deadline: e.deadline.map(date),
+        }
+    }
+}
+
+impl From<&SurveyRequest> for SurveyRow {
+    fn from(s: &SurveyRequest) -> Self {
+        SurveyRow {
+            survey_id: s.survey_id.clone(),
+            seller_id: s.seller_id.to_string(),
+            order_id: s.order_id.clone(),
+            customer_id: s.customer_id.clone(),
+            delivered_at: s.delivered_at.0,
+            requested_at: s.requested_at.0,
+        }
+    }
+}
+
+impl From<&CriticRecord> for CriticRow {
+    fn from(c: &CriticRecord) -> Self {
+        CriticRow {
+            critic_id: c.critic_id.clone(),
+            seller_id: c.seller_id.to_string(),
+            source: c.source.as_str().to_owned(),
+            customer_id: c.customer_id.clone(),
+            score: c.score,
+            created_at: c.created_at.0,
+            due_at: c.due_at.0,
+            followed_up_at: c.followed_up_at.map(|t| t.0),
+            status: c.status.as_str().to_owned(),
+            version: c.version,
+        }
+    }
+}
+
+impl ReasonRow {
+    /// One row per reason of a week.
+    pub fn from_week(w: &WeekReasons) -> impl Iterator<Item = ReasonRow> + '_ {
+        w.reasons.iter().map(move |r| ReasonRow {
+            seller_id: w.seller_id.to_string(),
+            week_start: date(w.week_start),
+            reason: r.reason.clone(),
+            count: r.count,
+            share: r.share,
+            negative_reviews: w.negative_reviews,
+        })
+    }
+}
+
+/// A unit enum's serde name.
+fn text<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }

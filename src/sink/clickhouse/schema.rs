@@ -8,6 +8,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (1, "tables", include_str!("../../../clickhouse/0001_tables.sql")),
     (2, "views", include_str!("../../../clickhouse/0002_views.sql")),
     (3, "stream", include_str!("../../../clickhouse/0003_stream.sql")),
+    (4, "actions", include_str!("../../../clickhouse/0004_actions.sql")),
 ];
 
 /// The statements of a migration file, without comments.

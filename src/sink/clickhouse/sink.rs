@@ -1,6 +1,6 @@
 //! Buffers engine outputs per table and inserts them on `commit`, retrying until acknowledged.
 
-use super::rows::{CompositeRow, DeadLetterRow, MetricRow};
+use super::rows::{CompositeRow, CriticRow, DeadLetterRow, EscalationRow, MetricRow, ReasonRow, SurveyRow};
 use super::ClickHouseSettings;
 use crate::sink::Sink;
 use crate::telemetry::metrics;
@@ -17,17 +17,32 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(200), Duration::fro
 /// Writes window rows, ratings and dead letters to ClickHouse.
 pub struct ClickHouseSink {
     client: Client,
+    /// The server, credentials masked, for logs.
     url: String,
     /// Metric rows per cadence, in [`Cadence::ALL`] order.
     windows: [Vec<MetricRow>; 5],
     composites: Vec<CompositeRow>,
     dead: Vec<DeadLetterRow>,
+    escalations: Vec<EscalationRow>,
+    surveys: Vec<SurveyRow>,
+    critics: Vec<CriticRow>,
+    reasons: Vec<ReasonRow>,
 }
 
 impl ClickHouseSink {
     /// A sink on the configured database (apply migrations first).
     pub fn new(settings: &ClickHouseSettings) -> ClickHouseSink {
-        ClickHouseSink { client: settings.client(), url: settings.url.clone(), windows: Default::default(), composites: Vec::new(), dead: Vec::new() }
+        ClickHouseSink {
+            client: settings.client(),
+            url: settings.redacted_url(),
+            windows: Default::default(),
+            composites: Vec::new(),
+            dead: Vec::new(),
+            escalations: Vec::new(),
+            surveys: Vec::new(),
+            critics: Vec::new(),
+            reasons: Vec::new(),
+        }
     }
 }
 
@@ -90,6 +105,10 @@ impl Sink for ClickHouseSink {
                     self.composites.extend(CompositeRow::from_window(r));
                 }
                 Output::DeadLetter(d) => self.dead.push(d.into()),
+                Output::Escalation(e) => self.escalations.push(e.into()),
+                Output::SurveyRequest(s) => self.surveys.push(s.into()),
+                Output::Critic(c) => self.critics.push(c.into()),
+                Output::Reasons(w) => self.reasons.extend(ReasonRow::from_week(w)),
             }
         }
         Ok(())
@@ -104,6 +123,14 @@ impl Sink for ClickHouseSink {
         self.composites.clear();
         insert_all(&self.client, &self.url, "dead_letters", &self.dead).await?;
         self.dead.clear();
+        insert_all(&self.client, &self.url, "escalations", &self.escalations).await?;
+        self.escalations.clear();
+        insert_all(&self.client, &self.url, "survey_requests", &self.surveys).await?;
+        self.surveys.clear();
+        insert_all(&self.client, &self.url, "critics", &self.critics).await?;
+        self.critics.clear();
+        insert_all(&self.client, &self.url, "negative_reasons", &self.reasons).await?;
+        self.reasons.clear();
         Ok(())
     }
 }

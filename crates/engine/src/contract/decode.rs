@@ -264,6 +264,18 @@ fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {
             score: int_in(raw.score.take(), "score", 0, 10)?,
             comment: raw.comment.take().map(|t| t.0),
         },
+        EventType::CriticFollowedUp => {
+            let review_id = raw.review_id.take().map(|t| required(Some(t), "review_id")).transpose()?;
+            let response_id = raw.response_id.take().map(|t| required(Some(t), "response_id")).transpose()?;
+            if review_id.is_some() == response_id.is_some() {
+                return Err(Rejection::new(
+                    if review_id.is_some() { RejectReason::InvalidField } else { RejectReason::MissingField },
+                    Some("review_id"),
+                    "a follow-up names exactly one critic: `review_id` (a review) or `response_id` (an NPS answer)",
+                ));
+            }
+            EventBody::CriticFollowedUp { review_id, response_id }
+        }
     };
     Ok(Event { event_id, occurred_at, seller_id, body })
 }
@@ -294,6 +306,8 @@ mod tests {
             r#""type":"answer.audited","message_id":"m1","complete":false"#,
             r#""type":"review.submitted","review_id":"v1","order_id":"o1","customer_id":"c1","rating":5,"comment":"ok","reasons":["fast"],"channel":"survey""#,
             r#""type":"nps.submitted","response_id":"n1","customer_id":"c1","score":9"#,
+            r#""type":"critic.followed_up","review_id":"v1""#,
+            r#""type":"critic.followed_up","response_id":"n1""#,
         ];
         for body in lines {
             let json = format!("{{{ENV},{body}}}");
@@ -330,6 +344,8 @@ mod tests {
         let deep = format!(r#"{{"event_id":"e","x":{}1{},"s":"[[[["}}"#, "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert_eq!(decode(deep.as_bytes()).unwrap_err().reason, RejectReason::InvalidJson);
         assert!(!nested_too_deep(r#"{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","b":["x\"]"]}"#));
+        assert_eq!(reason(&format!(r#"{{{ENV},"type":"critic.followed_up"}}"#)), (RejectReason::MissingField, Some("review_id")));
+        assert_eq!(reason(&format!(r#"{{{ENV},"type":"critic.followed_up","review_id":"v","response_id":"n"}}"#)).0, RejectReason::InvalidField);
         let deep = "[".repeat(10_000);
         assert_eq!(decode(deep.as_bytes()).unwrap_err().reason, RejectReason::InvalidJson);
     }

@@ -82,6 +82,14 @@ pub enum EventBody<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         comment: Option<Cow<'a, str>>,
     },
+    /// The seller (or site manager) followed up with a critic: a review or NPS answer with a complaint.
+    #[serde(rename = "critic.followed_up")]
+    CriticFollowedUp {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        review_id: Option<Cow<'a, str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        response_id: Option<Cow<'a, str>>,
+    },
 }
 
 /// Who cancelled an order; only the seller's cancellations count against the seller.
@@ -133,11 +141,13 @@ pub enum EventType {
     ReviewSubmitted,
     /// `nps.submitted`
     NpsSubmitted,
+    /// `critic.followed_up`
+    CriticFollowedUp,
 }
 
 impl EventType {
     /// Every type, in contract order.
-    pub const ALL: [EventType; 12] = [
+    pub const ALL: [EventType; 13] = [
         EventType::OrderCreated,
         EventType::OrderConfirmed,
         EventType::OrderAssembled,
@@ -150,6 +160,7 @@ impl EventType {
         EventType::AnswerAudited,
         EventType::ReviewSubmitted,
         EventType::NpsSubmitted,
+        EventType::CriticFollowedUp,
     ];
 
     /// The wire name, e.g. `order.created`.
@@ -167,6 +178,7 @@ impl EventType {
             EventType::AnswerAudited => "answer.audited",
             EventType::ReviewSubmitted => "review.submitted",
             EventType::NpsSubmitted => "nps.submitted",
+            EventType::CriticFollowedUp => "critic.followed_up",
         }
     }
 
@@ -185,6 +197,7 @@ impl EventType {
             "answer.audited" => EventType::AnswerAudited,
             "review.submitted" => EventType::ReviewSubmitted,
             "nps.submitted" => EventType::NpsSubmitted,
+            "critic.followed_up" => EventType::CriticFollowedUp,
             _ => return None,
         })
     }
@@ -206,6 +219,7 @@ impl EventBody<'_> {
             EventBody::AnswerAudited { .. } => EventType::AnswerAudited,
             EventBody::ReviewSubmitted { .. } => EventType::ReviewSubmitted,
             EventBody::NpsSubmitted { .. } => EventType::NpsSubmitted,
+            EventBody::CriticFollowedUp { .. } => EventType::CriticFollowedUp,
         }
     }
 }

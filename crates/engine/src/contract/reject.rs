@@ -33,11 +33,13 @@ pub enum RejectReason {
     OrderWithoutCreation,
     /// A reply whose customer message never arrived before the state expired.
     ReplyWithoutMessage,
+    /// A follow-up whose critic (low rating or score with a comment) never arrived before the state expired.
+    FollowupWithoutCritic,
 }
 
 impl RejectReason {
     /// Every reason, for exhaustive counters.
-    pub const ALL: [RejectReason; 13] = [
+    pub const ALL: [RejectReason; 14] = [
         RejectReason::Oversized,
         RejectReason::InvalidUtf8,
         RejectReason::InvalidJson,
@@ -51,6 +53,7 @@ impl RejectReason {
         RejectReason::TooLate,
         RejectReason::OrderWithoutCreation,
         RejectReason::ReplyWithoutMessage,
+        RejectReason::FollowupWithoutCritic,
     ];
 
     /// The code as written in dead-letter records and metric labels.
@@ -69,6 +72,7 @@ impl RejectReason {
             RejectReason::TooLate => "too_late",
             RejectReason::OrderWithoutCreation => "order_without_creation",
             RejectReason::ReplyWithoutMessage => "reply_without_message",
+            RejectReason::FollowupWithoutCritic => "followup_without_critic",
         }
     }
 }

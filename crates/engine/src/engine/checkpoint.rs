@@ -8,16 +8,18 @@
 //! firing one is idempotent (an overdue item is counted once, and never when its step came
 //! in time).
 
+use super::acting::EarlyFollowUp;
 use super::{Engine, Item, SellerState};
+use crate::actions::{Critic, Ladder, ReasonTally};
 use crate::output::{Output, Stats};
-use crate::state::{DayAccs, DayRing, Dedup, Fingerprinter, MessageState, OrderState, TimerKind, NONE};
+use crate::state::{DayAccs, DayRing, Dedup, Fingerprinter, FpMap, MessageState, OrderState, TimerKind, NONE};
 use crate::window::{Day, Period};
 use crate::EngineConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the checkpoint layout; bumped whenever it changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// Why a checkpoint cannot be restored.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,21 @@ impl Settings {
 }
 
 #[derive(Serialize, Deserialize)]
+struct SellerSnapshot {
+    id: String,
+    days: Vec<(Day, DayAccs)>,
+    ladder: Ladder,
+    reasons: BTreeMap<Day, ReasonTally>,
+}
+
+/// A map's entries in key order, so that equal states give equal bytes.
+fn sorted<V: Clone>(map: &FpMap<V>) -> Vec<(u128, V)> {
+    let mut v: Vec<(u128, V)> = map.iter().map(|(k, v)| (*k, v.clone())).collect();
+    v.sort_by_key(|(k, _)| *k);
+    v
+}
+
+#[derive(Serialize, Deserialize)]
 struct Snapshot {
     format: u32,
     settings: Settings,
@@ -87,8 +104,12 @@ struct Snapshot {
     open_from: Option<Day>,
     swept_at: i64,
     next_generation: u32,
-    sellers: Vec<(String, Vec<(Day, DayAccs)>)>,
+    sellers: Vec<SellerSnapshot>,
     orders: Vec<(u128, OrderState)>,
+    critics: Vec<(u128, Critic)>,
+    early_followups: Vec<(u128, EarlyFollowUp)>,
+    early_reviews: Vec<(u128, i64)>,
+    surveyed: Vec<(u128, i64)>,
     messages: Vec<(u128, MessageState)>,
     answered: Vec<(u128, i64)>,
     event_ids: BTreeMap<i64, Vec<u128>>,
@@ -102,12 +123,6 @@ impl Engine {
     /// checkpoint and the outputs before it together describe the input seen so far.
     pub fn checkpoint(&mut self, out: &mut Vec<Output>) -> Vec<u8> {
         self.drain(out);
-        let mut orders: Vec<(u128, OrderState)> = self.orders.iter().map(|(k, v)| (*k, v.clone())).collect();
-        orders.sort_by_key(|(k, _)| *k);
-        let mut messages: Vec<(u128, MessageState)> = self.messages.iter().map(|(k, v)| (*k, v.clone())).collect();
-        messages.sort_by_key(|(k, _)| *k);
-        let mut answered: Vec<(u128, i64)> = self.answered.iter().map(|(k, v)| (*k, *v)).collect();
-        answered.sort_unstable();
         let mut published: Vec<(u32, Period)> = self.published.iter().copied().collect();
         published.sort();
         let snapshot = Snapshot {
@@ -121,10 +136,23 @@ impl Engine {
             open_from: self.open_from,
             swept_at: self.swept_at,
             next_generation: self.next_generation,
-            sellers: self.sellers.iter().map(|s| (s.id.to_string(), s.days.iter().map(|(d, a)| (d, a.clone())).collect())).collect(),
-            orders,
-            messages,
-            answered,
+            sellers: self
+                .sellers
+                .iter()
+                .map(|s| SellerSnapshot {
+                    id: s.id.to_string(),
+                    days: s.days.iter().map(|(d, a)| (d, a.clone())).collect(),
+                    ladder: s.ladder.clone(),
+                    reasons: s.reasons.clone(),
+                })
+                .collect(),
+            orders: sorted(&self.orders),
+            critics: sorted(&self.critics),
+            early_followups: sorted(&self.early_followups),
+            early_reviews: sorted(&self.early_reviews),
+            surveyed: sorted(&self.surveyed),
+            messages: sorted(&self.messages),
+            answered: sorted(&self.answered),
             event_ids: self.dedup.by_day().clone(),
             published,
             dirty: self.dirty.clone(),
@@ -149,14 +177,14 @@ impl Engine {
         e.open_from = s.open_from;
         e.swept_at = s.swept_at;
         e.next_generation = s.next_generation;
-        for (i, (id, days)) in s.sellers.into_iter().enumerate() {
+        for (i, seller) in s.sellers.into_iter().enumerate() {
             let mut ring = DayRing::default();
-            for (day, accs) in days {
+            for (day, accs) in seller.days {
                 *ring.entry(day).0 = accs;
                 e.active.entry(day).or_default().push(i as u32);
             }
-            e.seller_index.insert(e.fingerprints.of(id.as_str()), i as u32);
-            e.sellers.push(SellerState { id: id.into(), days: ring });
+            e.seller_index.insert(e.fingerprints.of(seller.id.as_str()), i as u32);
+            e.sellers.push(SellerState { id: seller.id.into(), days: ring, ladder: seller.ladder, reasons: seller.reasons });
         }
         let targets = e.targets;
         for (key, o) in s.orders {
@@ -168,8 +196,18 @@ impl Engine {
             if o.confirmed != NONE {
                 e.deadlines.push(o.confirmed + targets.assemble_ms, (TimerKind::Assemble, item));
             }
+            if o.survey_due != NONE && !o.survey_done {
+                e.surveys_due.push(o.survey_due, (key, o.generation));
+            }
             e.orders.insert(key, o);
         }
+        for (key, c) in s.critics {
+            e.deadlines.push(c.due, (TimerKind::FollowUp, Item::Critic(key, c.generation)));
+            e.critics.insert(key, c);
+        }
+        e.early_followups = s.early_followups.into_iter().collect();
+        e.early_reviews = s.early_reviews.into_iter().collect();
+        e.surveyed = s.surveyed.into_iter().collect();
         for (key, m) in s.messages {
             if m.received != NONE {
                 e.deadlines.push(m.received + targets.respond_ms, (TimerKind::Respond, Item::Message(key, m.generation)));

@@ -1,5 +1,6 @@
 //! What the engine needs to know: time zone, lateness, state lifetime and the standards.
 
+use crate::actions::ActionPolicy;
 use crate::contract::{DAY_MS, HOUR_MS};
 use crate::methodology::{MetricId, Standards};
 use crate::state::Targets;
@@ -18,6 +19,8 @@ pub struct EngineConfig {
     pub standards: Standards,
     /// What moves event time forward (and with it deadlines and the watermark).
     pub clock: Clock,
+    /// Escalations, surveys, critics and leaders.
+    pub actions: ActionPolicy,
 }
 
 /// What moves the engine's event-time clock, from which deadlines fire and the watermark
@@ -33,7 +36,7 @@ pub enum Clock {
 }
 
 impl Default for EngineConfig {
-    /// Europe/Moscow, 48 h lateness, 30 days of state, the regulation's standards.
+    /// Europe/Moscow, 48 h lateness, 30 days of state, the regulation's standards and actions.
     fn default() -> Self {
         EngineConfig {
             timezone: chrono_tz::Europe::Moscow,
@@ -41,6 +44,7 @@ impl Default for EngineConfig {
             state_ttl_ms: 30 * DAY_MS,
             standards: Standards::default(),
             clock: Clock::default(),
+            actions: ActionPolicy::default(),
         }
     }
 }

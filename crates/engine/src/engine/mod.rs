@@ -5,6 +5,7 @@
 //! contributions to the seller's day accumulators, fire deadlines the event time has reached,
 //! and advance the watermark, which finalizes every window it passes.
 
+mod acting;
 mod checkpoint;
 mod config;
 mod rows;
@@ -12,6 +13,7 @@ mod rows;
 pub use checkpoint::CheckpointError;
 pub use config::{Clock, EngineConfig};
 
+use crate::actions::{Critic, CriticSource, Ladder, ReasonTally};
 use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timestamp};
 use crate::methodology::MetricId;
 use crate::output::{DeadLetter, Output, Stats, Verdict};
@@ -33,6 +35,10 @@ const SWEEP_EVERY_MS: i64 = crate::contract::DAY_MS;
 struct SellerState {
     id: Arc<str>,
     days: DayRing,
+    /// Where the seller stands on the escalation ladder.
+    ladder: Ladder,
+    /// Negative-review reasons of open weeks, by Monday.
+    reasons: BTreeMap<Day, ReasonTally>,
 }
 
 /// Which open item a deadline or expiry refers to: its key and the generation of its state.
@@ -40,6 +46,7 @@ struct SellerState {
 enum Item {
     Order(u128, u32),
     Message(u128, u32),
+    Critic(u128, u32),
 }
 
 /// Sizes of the engine's state, for telemetry and the memory benchmark.
@@ -89,6 +96,16 @@ pub struct Engine {
     answered: FpMap<i64>,
     next_generation: u32,
     deadlines: TimerWheel<(TimerKind, Item)>,
+    /// Critics waiting for (or answered by) a follow-up, by fingerprint of (seller, source, id).
+    critics: FpMap<Critic>,
+    /// Follow-ups that came before their critic.
+    early_followups: FpMap<acting::EarlyFollowUp>,
+    /// Earliest review of orders not (yet) known, by order key.
+    early_reviews: FpMap<i64>,
+    /// Last survey request per (seller, customer), for the once-per-period rule.
+    surveyed: FpMap<i64>,
+    /// Survey decisions, due when the watermark passes delivery plus the wait.
+    surveys_due: TimerWheel<(u128, u32)>,
     /// Watermark of the last sweep of open orders and messages.
     swept_at: i64,
     fired: Vec<(i64, (TimerKind, Item))>,
@@ -128,6 +145,11 @@ impl Engine {
             answered: FpMap::default(),
             next_generation: 0,
             deadlines: TimerWheel::new(DEADLINE_RESOLUTION_MS),
+            critics: FpMap::default(),
+            early_followups: FpMap::default(),
+            early_reviews: FpMap::default(),
+            surveyed: FpMap::default(),
+            surveys_due: TimerWheel::new(DEADLINE_RESOLUTION_MS),
             swept_at: NONE,
             fired: Vec::new(),
             dedup: Dedup::default(),
@@ -267,7 +289,7 @@ impl Engine {
             return i;
         }
         let i = self.sellers.len() as u32;
-        self.sellers.push(SellerState { id: id.into(), days: DayRing::default() });
+        self.sellers.push(SellerState { id: id.into(), days: DayRing::default(), ladder: Ladder::default(), reasons: BTreeMap::new() });
         self.seller_index.insert(fp, i);
         i
     }
@@ -283,7 +305,11 @@ impl Engine {
         self.fx.clear();
         let add = |metric, num, den| Effect::Add { at: t, metric, num, den };
         let item = match &event.body {
-            EventBody::OrderCreated { order_id, ship_by, .. } => Some(self.order_step(seller, order_id, Step::Created { ship_by: ship_by.0 }, t)?),
+            EventBody::OrderCreated { order_id, ship_by, customer_id } => {
+                let item = self.order_step(seller, order_id, Step::Created { ship_by: ship_by.0 }, t)?;
+                self.order_customer(item, customer_id);
+                Some(item)
+            }
             EventBody::OrderConfirmed { order_id } => Some(self.order_step(seller, order_id, Step::Confirmed, t)?),
             EventBody::OrderAssembled { order_id } => Some(self.order_step(seller, order_id, Step::Assembled, t)?),
             EventBody::OrderShipped { order_id } => Some(self.order_step(seller, order_id, Step::Shipped, t)?),
@@ -302,17 +328,34 @@ impl Engine {
                 self.fx.push(add(MetricId::AnswerCompletenessShare, *complete as i64, 1));
                 None
             }
-            EventBody::ReviewSubmitted { rating, .. } => {
+            EventBody::ReviewSubmitted { review_id, order_id, customer_id, rating, comment, reasons, .. } => {
                 self.fx.push(add(MetricId::Csi, *rating as i64, 1));
                 self.fx.push(add(MetricId::PositiveReviewShare, (*rating >= 4) as i64, 1));
-                None
+                self.note_review(seller, order_id, t);
+                if *rating <= 3 {
+                    self.tally_reasons(seller, t, reasons.iter().map(|r| &**r));
+                }
+                let critic = *rating <= self.config.actions.critics.max_review_rating && has_text(comment);
+                critic.then(|| self.critic_arrives(seller, CriticSource::Review, review_id, customer_id, *rating, t)).flatten()
             }
-            EventBody::NpsSubmitted { score, .. } => {
+            EventBody::NpsSubmitted { response_id, customer_id, score, comment } => {
                 self.fx.push(add(MetricId::Nps, (*score >= 9) as i64 - (*score <= 6) as i64, 1));
+                let critic = *score <= self.config.actions.critics.max_nps_score && has_text(comment);
+                critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, t)).flatten()
+            }
+            EventBody::CriticFollowedUp { review_id, response_id } => {
+                match (review_id, response_id) {
+                    (Some(id), _) => self.follow_up(seller, CriticSource::Review, id, t),
+                    (None, Some(id)) => self.follow_up(seller, CriticSource::Nps, id, t),
+                    (None, None) => {}
+                }
                 None
             }
         };
         self.apply_effects(seller, item);
+        if let Some(item @ Item::Order(..)) = item {
+            self.schedule_survey(item);
+        }
         Ok(())
     }
 
@@ -326,6 +369,9 @@ impl Engine {
                 self.orders.remove(&key);
             }
             return Err(e);
+        }
+        if order.generation == generation {
+            self.adopt_early_review(key);
         }
         Ok(item)
     }
@@ -412,6 +458,14 @@ impl Engine {
                     m.fire(&self.targets, &mut self.fx);
                     m.seller
                 }),
+                Item::Critic(key, generation) => {
+                    let seller = self.critics.get_mut(&key).filter(|c| c.generation == generation).map(|c| {
+                        c.fire(&mut self.fx);
+                        c.seller
+                    });
+                    self.report_critic(key);
+                    seller
+                }
             };
             if let Some(seller) = seller {
                 self.apply_effects(seller, None);
@@ -424,6 +478,7 @@ impl Engine {
             return;
         }
         self.watermark = watermark;
+        self.decide_surveys(watermark);
         let first_open = self.calendar.day_of(Timestamp(watermark));
         self.close_days_before(first_open);
         if self.swept_at == NONE || watermark - self.swept_at >= SWEEP_EVERY_MS {
@@ -469,6 +524,7 @@ impl Engine {
             }
             false
         });
+        self.sweep_actions(watermark, &mut orphans);
         orphans.sort_by(|a, b| (a.0, &a.1.payload).cmp(&(b.0, &b.1.payload)));
         for (_, dead) in orphans {
             self.stats.count_rejection(dead.reason);
@@ -486,6 +542,7 @@ impl Engine {
             let mut fired = std::mem::take(&mut self.fired);
             self.deadlines.pop_due_exact(end, &mut fired);
             self.fire(&mut fired);
+            self.decide_surveys(end);
             let last = self.calendar.day_of(Timestamp(end));
             self.close_days_before(last + 1);
             self.close_partial_periods(last);
@@ -494,6 +551,11 @@ impl Engine {
         self.sweep(i64::MAX);
         self.drain(out);
     }
+}
+
+/// Whether an optional comment says something.
+fn has_text(comment: &Option<std::borrow::Cow<'_, str>>) -> bool {
+    comment.as_deref().is_some_and(|c| !c.trim().is_empty())
 }
 
 fn orphan_order(seller: &str, o: &OrderState) -> DeadLetter {

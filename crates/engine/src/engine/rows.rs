@@ -79,6 +79,7 @@ impl Engine {
     fn emit_final(&mut self, p: Period) {
         let mut rows: Vec<WindowRow> = Vec::new();
         let mut ranked: Vec<usize> = Vec::new();
+        let mut owners: Vec<u32> = Vec::new();
         for s in self.sellers_in(p) {
             let published = self.published.remove(&(s, p));
             let cur = self.sum(s, p);
@@ -88,11 +89,19 @@ impl Engine {
                 continue;
             }
             rows.push(self.build_row(s, p, &cur, true));
+            owners.push(s);
         }
         if p.cadence == Cadence::Month {
             rank(&mut rows, &ranked);
         }
+        let acts = if p.cadence == Cadence::Week {
+            let judged: Vec<(u32, &WindowRow)> = ranked.iter().map(|&i| (owners[i], &rows[i])).collect();
+            self.act_on_week(p, &judged)
+        } else {
+            Vec::new()
+        };
         self.pending.extend(rows.into_iter().map(Output::Row));
+        self.pending.extend(acts);
     }
 
     /// Emits provisional rows for every open window changed since the last flush, then what is ready.

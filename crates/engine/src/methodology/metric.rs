@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How many metrics the catalogue has; accumulators are fixed-size arrays of this length.
-pub const METRIC_COUNT: usize = 10;
+pub const METRIC_COUNT: usize = 12;
 
 /// A standard of the regulation, by its stable id (used in config, storage, labels, dashboards).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -30,6 +30,10 @@ pub enum MetricId {
     AnswerCompletenessShare,
     /// Share of resolved inquiries resolved at the first contact.
     FirstContactResolutionShare,
+    /// Share of critics (negative feedback with a comment) followed up within the SLA.
+    CriticFollowupShare,
+    /// Share of eligible delivered orders that got a review or a survey request.
+    SurveyCoverageShare,
 }
 
 /// The unit a metric's value is expressed in.
@@ -66,6 +70,8 @@ pub enum Group {
     Operational,
     /// Communication with customers: monitored daily.
     Communication,
+    /// The satisfaction programme's own duty (surveying customers): monitored daily, never escalated against a seller.
+    Programme,
 }
 
 impl MetricId {
@@ -81,6 +87,8 @@ impl MetricId {
         MetricId::ResponseTimeAvg,
         MetricId::AnswerCompletenessShare,
         MetricId::FirstContactResolutionShare,
+        MetricId::CriticFollowupShare,
+        MetricId::SurveyCoverageShare,
     ];
 
     /// Position in [`MetricId::ALL`], the index into accumulator arrays.
@@ -101,6 +109,8 @@ impl MetricId {
             MetricId::ResponseTimeAvg => "response_time_avg",
             MetricId::AnswerCompletenessShare => "answer_completeness_share",
             MetricId::FirstContactResolutionShare => "first_contact_resolution_share",
+            MetricId::CriticFollowupShare => "critic_followup_share",
+            MetricId::SurveyCoverageShare => "survey_coverage_share",
         }
     }
 
@@ -122,6 +132,8 @@ impl MetricId {
             MetricId::ResponseTimeAvg => "Response time",
             MetricId::AnswerCompletenessShare => "Complete answers",
             MetricId::FirstContactResolutionShare => "First-contact resolution",
+            MetricId::CriticFollowupShare => "Critics followed up",
+            MetricId::SurveyCoverageShare => "Survey coverage",
         }
     }
 
@@ -149,14 +161,24 @@ impl MetricId {
     pub fn group(self) -> Group {
         match self {
             MetricId::Csi | MetricId::Nps | MetricId::PositiveReviewShare => Group::Base,
-            MetricId::ResponseTimeAvg | MetricId::AnswerCompletenessShare | MetricId::FirstContactResolutionShare => Group::Communication,
+            MetricId::ResponseTimeAvg | MetricId::AnswerCompletenessShare | MetricId::FirstContactResolutionShare | MetricId::CriticFollowupShare => {
+                Group::Communication
+            }
+            MetricId::SurveyCoverageShare => Group::Programme,
             _ => Group::Operational,
         }
     }
 
     /// Whether the metric tracks a deadline, so that open items past it are counted as `overdue`.
     pub fn has_deadline(self) -> bool {
-        matches!(self, MetricId::ConfirmationTimeAvg | MetricId::AssemblyTimeAvg | MetricId::OnTimeHandoverShare | MetricId::ResponseTimeAvg)
+        matches!(
+            self,
+            MetricId::ConfirmationTimeAvg
+                | MetricId::AssemblyTimeAvg
+                | MetricId::OnTimeHandoverShare
+                | MetricId::ResponseTimeAvg
+                | MetricId::CriticFollowupShare
+        )
     }
 
     /// The value from an accumulator's integer numerator and denominator; `None` when empty.

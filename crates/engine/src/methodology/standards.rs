@@ -101,6 +101,8 @@ impl Default for Standards {
             std(MetricId::ResponseTimeAvg, 0.5 * H, 0.10, 4.0 * H, 0.0),
             std(MetricId::AnswerCompletenessShare, 1.0, 0.05, 0.5, 1.0),
             std(MetricId::FirstContactResolutionShare, 0.85, 0.05, 0.5, 1.0),
+            std(MetricId::CriticFollowupShare, 1.0, 0.0, 0.5, 1.0),
+            std(MetricId::SurveyCoverageShare, 1.0, 0.0, 0.5, 1.0),
         ])
     }
 }

@@ -54,6 +54,8 @@ pub enum TimerKind {
     Handover,
     /// Customer message not answered within the response target.
     Respond,
+    /// Critic not followed up within the SLA.
+    FollowUp,
 }
 
 impl TimerKind {
@@ -64,6 +66,7 @@ impl TimerKind {
             TimerKind::Assemble => MetricId::AssemblyTimeAvg,
             TimerKind::Handover => MetricId::OnTimeHandoverShare,
             TimerKind::Respond => MetricId::ResponseTimeAvg,
+            TimerKind::FollowUp => MetricId::CriticFollowupShare,
         }
     }
 
@@ -147,6 +150,14 @@ pub struct OrderState {
     pub delivered: i64,
     /// Cancellation time.
     pub cancelled: i64,
+    /// The customer, known with `created` (empty before).
+    pub customer: Box<str>,
+    /// The earliest review of the order.
+    pub reviewed: i64,
+    /// When the survey decision is due (delivery plus the wait), [`NONE`] until delivered.
+    pub survey_due: i64,
+    /// Whether the survey decision was taken.
+    pub survey_done: bool,
     overdue: u8,
 }
 
@@ -165,13 +176,19 @@ impl OrderState {
             shipped: NONE,
             delivered: NONE,
             cancelled: NONE,
+            customer: Box::default(),
+            reviewed: NONE,
+            survey_due: NONE,
+            survey_done: false,
             overdue: 0,
         }
     }
 
-    /// The time after which no step of the order can arrive on time (delivery or cancellation).
+    /// The time after which nothing can change the order: its delivery or cancellation, and
+    /// its survey decision while that is pending.
     pub fn terminal(&self) -> Option<i64> {
-        [self.delivered, self.cancelled].into_iter().filter(|t| known(*t)).max()
+        let survey = if self.survey_done { NONE } else { self.survey_due };
+        [self.delivered, self.cancelled, survey].into_iter().filter(|t| known(*t)).max()
     }
 
     /// Applies a step at `t`, pushing its effects; the state is unchanged on rejection.

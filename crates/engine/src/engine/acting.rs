@@ -1,0 +1,220 @@
+//! The engine's side of acting on quality: survey decisions, critics and their follow-ups,
+//! negative-review reasons and the escalation ladder, all in event time.
+//!
+//! Survey decisions are taken when the watermark passes `delivery + wait`: by then every
+//! review or cancellation up to that time has arrived or is too late, so the decision is the
+//! same whatever order the inputs interleave in, on every replay and after every restart.
+
+use super::{Engine, Item};
+use crate::actions::{Critic, CriticSource, WeekReasons};
+use crate::contract::{RejectReason, Rejection, Timestamp};
+use crate::methodology::MetricId;
+use crate::output::{DeadLetter, Output, WindowRow};
+use crate::state::{Effect, NONE};
+use crate::window::{Cadence, Period};
+
+/// A follow-up that arrived before its critic, kept until the critic comes or the state TTL.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct EarlyFollowUp {
+    pub(super) seller: u32,
+    pub(super) critic_id: Box<str>,
+    pub(super) at: i64,
+}
+
+impl Engine {
+    /// Records the customer of an order (known with `order.created`).
+    pub(super) fn order_customer(&mut self, item: Item, customer: &str) {
+        if let Item::Order(key, _) = item {
+            if let Some(o) = self.orders.get_mut(&key) {
+                o.customer = customer.into();
+            }
+        }
+    }
+
+    /// Schedules the order's survey decision once it is delivered.
+    pub(super) fn schedule_survey(&mut self, item: Item) {
+        let Item::Order(key, generation) = item else { return };
+        let wait = self.config.actions.survey.wait_ms;
+        if let Some(o) = self.orders.get_mut(&key) {
+            if o.delivered != NONE && o.survey_due == NONE {
+                o.survey_due = o.delivered.saturating_add(wait);
+                self.surveys_due.push(o.survey_due, (key, generation));
+            }
+        }
+    }
+
+    /// A review of an order: it spares the customer a survey if it comes by the decision time.
+    pub(super) fn note_review(&mut self, seller: u32, order_id: &str, t: i64) {
+        let key = self.fingerprints.of(&(seller, order_id));
+        match self.orders.get_mut(&key) {
+            Some(o) => o.reviewed = if o.reviewed == NONE { t } else { o.reviewed.min(t) },
+            None => {
+                let r = self.early_reviews.entry(key).or_insert(t);
+                *r = (*r).min(t);
+            }
+        }
+    }
+
+    /// An order state was just created: a review that came before it counts.
+    pub(super) fn adopt_early_review(&mut self, key: u128) {
+        if let Some(t) = self.early_reviews.remove(&key) {
+            if let Some(o) = self.orders.get_mut(&key) {
+                o.reviewed = t;
+            }
+        }
+    }
+
+    /// Counts a negative review's reasons in the seller's week.
+    pub(super) fn tally_reasons<'a>(&mut self, seller: u32, t: i64, reasons: impl Iterator<Item = &'a str>) {
+        let week = Cadence::Week.period_of(self.calendar.day_of(Timestamp(t))).start;
+        self.sellers[seller as usize].reasons.entry(week).or_default().add(reasons);
+    }
+
+    /// Feedback rated low with a comment: a critic who must be followed up. Returns its timer item.
+    pub(super) fn critic_arrives(&mut self, seller: u32, source: CriticSource, id: &str, customer: &str, score: u8, t: i64) -> Option<Item> {
+        let key = self.fingerprints.of(&(seller, source.as_str(), id));
+        if self.critics.contains_key(&key) {
+            return None;
+        }
+        let generation = self.generation();
+        let followed_up = self.early_followups.remove(&key).map_or(NONE, |f| f.at);
+        let critic = Critic {
+            critic_id: format!("{}:{id}", source.as_str()).into(),
+            seller,
+            generation,
+            source,
+            customer_id: customer.into(),
+            score,
+            at: t,
+            due: t.saturating_add(self.config.actions.critics.sla_ms),
+            followed_up,
+            overdue: false,
+            reported: None,
+        };
+        critic.arrive(&mut self.fx);
+        self.critics.insert(key, critic);
+        self.report_critic(key);
+        Some(Item::Critic(key, generation))
+    }
+
+    /// `critic.followed_up`: answers the critic, or waits for it if it has not arrived yet.
+    pub(super) fn follow_up(&mut self, seller: u32, source: CriticSource, id: &str, t: i64) {
+        let key = self.fingerprints.of(&(seller, source.as_str(), id));
+        match self.critics.get_mut(&key) {
+            Some(c) => {
+                c.follow_up(t, &mut self.fx);
+                self.report_critic(key);
+            }
+            None => {
+                let f = self.early_followups.entry(key).or_insert_with(|| EarlyFollowUp {
+                    seller,
+                    critic_id: format!("{}:{id}", source.as_str()).into(),
+                    at: t,
+                });
+                f.at = f.at.min(t);
+            }
+        }
+    }
+
+    /// Emits a critic's record if its status moved on.
+    pub(super) fn report_critic(&mut self, key: u128) {
+        if let Some(c) = self.critics.get_mut(&key) {
+            if let Some(r) = c.record(&self.sellers[c.seller as usize].id) {
+                self.pending.push(Output::Critic(r));
+            }
+        }
+    }
+
+    /// Takes every survey decision due by `watermark`, earliest first (ties by seller and order,
+    /// so that the once-per-customer rule never depends on hash order).
+    pub(super) fn decide_surveys(&mut self, watermark: i64) {
+        let mut due = Vec::new();
+        self.surveys_due.pop_due_exact(watermark, &mut due);
+        let mut ready: Vec<(i64, std::sync::Arc<str>, Box<str>, u128)> = due
+            .into_iter()
+            .filter_map(|(t, (key, generation))| {
+                let o = self.orders.get(&key).filter(|o| o.generation == generation && !o.survey_done)?;
+                Some((t, self.sellers[o.seller as usize].id.clone(), o.order_id.clone(), key))
+            })
+            .collect();
+        ready.sort();
+        for (t, seller_id, order_id, key) in ready {
+            let Some(o) = self.orders.get_mut(&key) else { continue };
+            o.survey_done = true;
+            let (seller, customer, delivered) = (o.seller, o.customer.clone(), o.delivered);
+            let by = |x: i64| x != NONE && x <= t;
+            if by(o.cancelled) {
+                continue;
+            }
+            let covered = if by(o.reviewed) {
+                true
+            } else if customer.is_empty() {
+                false
+            } else {
+                let ck = self.fingerprints.of(&(seller, &*customer));
+                let window = self.config.actions.survey.once_per_customer_ms;
+                if self.surveyed.get(&ck).is_some_and(|last| t - last < window) {
+                    continue;
+                }
+                self.surveyed.insert(ck, t);
+                self.pending.push(Output::SurveyRequest(crate::actions::SurveyRequest {
+                    survey_id: format!("{seller_id}/{order_id}"),
+                    seller_id,
+                    order_id: order_id.into(),
+                    customer_id: customer.into(),
+                    delivered_at: Timestamp(delivered),
+                    requested_at: Timestamp(t),
+                }));
+                true
+            };
+            self.fx.clear();
+            self.fx.push(Effect::Add { at: t, metric: MetricId::SurveyCoverageShare, num: covered as i64, den: 1 });
+            self.apply_effects(seller, None);
+        }
+    }
+
+    /// Drops acting state nothing can change any more; follow-ups whose critic never came are dead-lettered.
+    pub(super) fn sweep_actions(&mut self, watermark: i64, orphans: &mut Vec<(i64, DeadLetter)>) {
+        let ttl = self.config.state_ttl_ms;
+        let alive = |first: i64| first.saturating_add(ttl) > watermark;
+        self.critics.retain(|_, c| alive(c.at) && (c.followed_up == NONE || c.due > watermark));
+        self.early_reviews.retain(|_, t| alive(*t));
+        let window = self.config.actions.survey.once_per_customer_ms;
+        self.surveyed.retain(|_, last| last.saturating_add(window) > watermark);
+        let sellers = &self.sellers;
+        self.early_followups.retain(|_, f| {
+            if alive(f.at) {
+                return true;
+            }
+            let payload = serde_json::json!({"seller_id": &*sellers[f.seller as usize].id, "critic_id": &*f.critic_id, "followed_up_at": Timestamp(f.at).to_string()});
+            orphans.push((
+                f.at,
+                DeadLetter::new(
+                    Rejection::new(
+                        RejectReason::FollowupWithoutCritic,
+                        Some("review_id"),
+                        "this follow-up names no critic of the seller (a review rated 1-3 or an NPS answer 0-6, with a comment) seen within the state TTL; check the id and the seller",
+                    ),
+                    payload.to_string().as_bytes(),
+                    "engine:state-expiry".into(),
+                ),
+            ));
+            false
+        });
+    }
+
+    /// A week became final: moves each seller with a judged row on the ladder and publishes the week's reasons.
+    pub(super) fn act_on_week(&mut self, p: Period, judged: &[(u32, &WindowRow)]) -> Vec<Output> {
+        let mut out = Vec::new();
+        for &(s, row) in judged {
+            let seller = &mut self.sellers[s as usize];
+            if let Some(e) = seller.ladder.evaluate(row, &self.config.actions.escalation) {
+                out.push(Output::Escalation(e));
+            }
+            if let Some(tally) = seller.reasons.remove(&p.start) {
+                out.push(Output::Reasons(WeekReasons::new(seller.id.clone(), crate::window::LocalDate(p.start), tally)));
+            }
+        }
+        out
+    }
+}
