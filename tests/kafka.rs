@@ -333,6 +333,19 @@ async fn two_instances_split_the_partitions_and_one_takes_over_when_the_other_st
         assert!(Instant::now() < deadline, "both instances get partitions:\n{}\n{}", w.log("a.log"), w.log("b.log"));
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Stop `a` only once it has consumed (its 5-second progress line counts records): under
+    // load an instance may still be restoring its assignment when the other one checkpoints.
+    let consumed = |log: &str| {
+        w.log(log)
+            .lines()
+            .filter(|l| l.contains("consuming"))
+            .any(|l| l.split_whitespace().find_map(|t| t.strip_prefix("records=")).and_then(|n| n.parse::<u64>().ok()).is_some_and(|n| n > 0))
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !(consumed("a.log") && consumed("b.log")) {
+        assert!(Instant::now() < deadline, "both instances consume:\n{}\n{}", w.log("a.log"), w.log("b.log"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
     w.wait_for_checkpoints(&w.url, 4).await;
     signal(&a, "-TERM");
     wait(a, "instance a (stopped with SIGTERM)");

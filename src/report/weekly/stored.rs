@@ -172,24 +172,8 @@ pub fn from_outputs(outputs: &[Output], seller: &str, week: IsoWeek, tz: chrono_
     let Some((_, row)) = row.filter(|(_, r)| r.is_final) else {
         return Err(NoFinalRow { seller: seller.to_owned(), week, available: weeks.into_iter().map(IsoWeek::from_day).collect() });
     };
-    let cells = row
-        .metrics
-        .iter()
-        .map(|c| StoredCell {
-            metric: c.metric,
-            numerator: c.numerator,
-            denominator: c.denominator,
-            value: c.value,
-            target: c.target,
-            deviation: c.deviation,
-            previous: c.previous,
-            change: c.change,
-            status: c.status,
-            overdue: c.overdue,
-        })
-        .collect();
     Ok(Stored {
-        cells,
+        cells: row.metrics.clone(),
         reasons,
         critics: sorted_critics(critics.into_values().collect()),
         escalations: sorted_escalations(escalations.into_values().collect()),
