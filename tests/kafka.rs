@@ -324,7 +324,6 @@ async fn a_kafka_run_lands_exactly_the_file_replay_and_a_restart_reads_nothing_a
 async fn two_instances_split_the_partitions_and_one_takes_over_when_the_other_stops() {
     let w = World::new("split", 4, 40, 28);
     let (first, second) = w.halves();
-    wait(w.produce_file(&first, true), "produce the first half");
     let wait_long = ["--idle-timeout", "20s"];
     let a = w.instance_with("a.log", &w.url, &wait_long);
     let b = w.instance_with("b.log", &w.url, &wait_long);
@@ -333,8 +332,10 @@ async fn two_instances_split_the_partitions_and_one_takes_over_when_the_other_st
         assert!(Instant::now() < deadline, "both instances get partitions:\n{}\n{}", w.log("a.log"), w.log("b.log"));
         std::thread::sleep(Duration::from_millis(50));
     }
-    // Stop `a` only once it has consumed (its 5-second progress line counts records): under
-    // load an instance may still be restoring its assignment when the other one checkpoints.
+    // Produced only now that both own partitions, so that each consumes its share (an
+    // instance alone would take every partition and read the whole half in a second). Stop
+    // `a` only once it has consumed (its 5-second progress line counts records).
+    wait(w.produce_file(&first, true), "produce the first half");
     let consumed = |log: &str| {
         w.log(log)
             .lines()
