@@ -101,6 +101,19 @@ incidents of the week, the escalation stage and a recommendation per failed stan
 (docs/methodology.md, section 11). A running `run --sink clickhouse` also serves the HTML at
 /reports/{seller}/{week} on its --metrics-addr.")]
     Report(ReportArgs),
+    /// Judge stored window rows again under one standards version (history otherwise keeps the version it was judged by).
+    #[command(after_help = "Examples:
+  quality-pipeline --config quality.toml backfill --from file:out/ --standards-version 2025-Q2 --since 2025-01-01 --dry-run
+  quality-pipeline --config quality.toml backfill --from file:out/ --standards-version 2025-Q2 --since 2025-01-01
+  quality-pipeline --config quality.toml backfill --from clickhouse --clickhouse-url http://127.0.0.1:8123 --standards-version 2025-Q2
+
+Every window is judged by the standards version in force on its first day, and keeps it. This
+command is the explicit exception: the final rows whose window starts in [--since, --until) get
+the chosen version's targets, statuses and (monthly) composite as a new row version that replaces
+the stored one; values, numerators, denominators and overdue counts stay. It prints every
+standard whose target or statuses changed (docs/methodology.md, section 14). Escalations, leaders
+and tiers already decided are not revisited.")]
+    Backfill(BackfillArgs),
 }
 
 /// Shape of a synthetic stream.
@@ -280,7 +293,7 @@ pub struct NormsArgs {
     #[command(flatten)]
     pub clickhouse: ClickHouseArgs,
     /// Cadence of the rows to learn from.
-    #[arg(long, default_value = "month", value_parser = ["day", "week", "month", "rolling_7d", "rolling_30d"])]
+    #[arg(long, default_value = "month", value_parser = ["day", "week", "month", "quarter", "rolling_7d", "rolling_30d"])]
     pub cadence: String,
     /// Share of cells that must meet the suggested target, in (0, 1].
     #[arg(long, default_value_t = 0.9, value_name = "SHARE")]
@@ -294,6 +307,29 @@ pub struct NormsArgs {
     /// Write the TOML snippet here instead of printing it after the table.
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `backfill` arguments.
+#[derive(Debug, Args)]
+pub struct BackfillArgs {
+    /// Stored results: `file:DIR` (a file sink's directory; new versions are appended) or `clickhouse`.
+    #[arg(long, value_name = "SOURCE")]
+    pub from: String,
+    /// ClickHouse connection, for `--from clickhouse`.
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// The id of the standards version to apply (the config's `[standards] id` or a `[[standards.revisions]]` id).
+    #[arg(long, value_name = "ID")]
+    pub standards_version: String,
+    /// First window start to judge again (YYYY-MM-DD); all history when omitted.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// First window start not to judge again (YYYY-MM-DD); no end when omitted.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Print what would change without writing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `demo` arguments.

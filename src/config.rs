@@ -8,6 +8,11 @@
 //!
 //! [standards.confirmation_time_avg]
 //! target = "90m"               # durations as "30m", "2h"; other metrics as numbers
+//! [[standards.revisions]]       # a later version of the standards, inheriting the one before
+//! id = "2025-Q2"
+//! effective_from = "2025-04-01" # windows starting on or after this local date use it
+//! [standards.revisions.csi]
+//! target = 4.6
 //!
 //! [actions.escalation]
 //! systematic_failures = 3      # N failed weeks of the last M make violations systematic
@@ -40,7 +45,7 @@ use crate::kafka::KafkaSettings;
 use crate::sink::clickhouse::ClickHouseSettings;
 use anyhow::{Context, Result};
 use quality_engine::actions::ActionPolicy;
-use quality_engine::methodology::{parse_duration_ms, Standards};
+use quality_engine::methodology::{parse_duration_ms, VersionedStandards};
 use quality_engine::EngineConfig;
 use serde::Deserialize;
 use std::path::Path;
@@ -52,9 +57,10 @@ pub struct ConfigFile {
     /// `[engine]`: windows and state.
     #[serde(default)]
     pub engine: EngineSection,
-    /// `[standards.<metric>]`: overrides of the regulation's targets and composite weights.
+    /// `[standards.<metric>]`: overrides of the regulation's targets and composite weights;
+    /// `[[standards.revisions]]`: later versions, each from its `effective_from` date.
     #[serde(default)]
-    pub standards: Standards,
+    pub standards: VersionedStandards,
     /// `[clickhouse]`: where the ClickHouse sink writes.
     #[serde(default)]
     pub clickhouse: ClickHouseSettings,
@@ -150,7 +156,7 @@ mod tests {
         let c = f.engine_config(None, None).unwrap();
         assert_eq!(c.timezone, chrono_tz::Europe::Berlin);
         assert_eq!(c.allowed_lateness_ms, 6 * 3_600_000);
-        assert_eq!(c.standards.get(MetricId::ResponseTimeAvg).target, 900.0);
+        assert_eq!(c.standards.latest().standards.get(MetricId::ResponseTimeAvg).target, 900.0);
         let c = f.engine_config(Some("UTC"), Some("1h")).unwrap();
         assert_eq!((c.timezone, c.allowed_lateness_ms), (chrono_tz::UTC, 3_600_000));
     }

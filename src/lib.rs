@@ -1,6 +1,7 @@
 //! `quality-pipeline`: adapters (sources, sinks), commands and tooling around the pure
 //! [`quality_engine`]. The engine decides every number; this crate moves bytes.
 
+pub mod backfill;
 pub mod cli;
 pub mod commands;
 pub mod config;

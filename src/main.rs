@@ -16,6 +16,7 @@ fn main() -> ExitCode {
         Command::Demo(a) => commands::demo::run(cli.config.as_deref(), a),
         Command::Migrate(a) => commands::migrate::run(cli.config.as_deref(), a),
         Command::Norms(a) => commands::norms::run(cli.config.as_deref(), a),
+        Command::Backfill(a) => commands::backfill::run(cli.config.as_deref(), a),
         Command::Bench(a) => commands::bench::run(cli.config.as_deref(), a),
         Command::BenchStream(a) => commands::bench_stream::run(cli.config.as_deref(), a),
         Command::Import(a) => commands::import::run(cli.config.as_deref(), a),

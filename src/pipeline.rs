@@ -52,7 +52,8 @@ pub async fn replay<S: Sink>(source: &mut FileSource, engine: &mut Engine, sink:
     let mut lines = 0u64;
     let name = source.name().to_owned();
     let counters = EventCounters::new("file");
-    let mut board = QualityBoard::new(Calendar::new(engine.config().timezone), opts.worst_sellers, &engine.config().standards, metrics());
+    let mut board =
+        QualityBoard::new(Calendar::new(engine.config().timezone), opts.worst_sellers, &engine.config().standards.latest().standards, metrics());
     while let Some((number, line)) = source.next_line()? {
         lines += 1;
         let verdict = engine.ingest(line);

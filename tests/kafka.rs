@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Tables compared between a Kafka run and the file replay.
-const TABLES: [&str; 6] = ["window_day", "window_week", "window_month", "window_rolling_7d", "window_rolling_30d", "critics"];
+const TABLES: [&str; 7] = ["window_day", "window_week", "window_month", "window_quarter", "window_rolling_7d", "window_rolling_30d", "critics"];
 /// Acting-on-quality tables keyed by the output's identity (no version column).
 const ACTION_TABLES: [&str; 3] = ["escalations", "survey_requests", "negative_reasons"];
 

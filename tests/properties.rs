@@ -2,7 +2,7 @@
 //! October 2026 DST change, an ISO week and a month boundary):
 //!
 //! (a) permuting events that all lie within the allowed lateness of each other changes nothing;
-//! (b) weekly, monthly and rolling rows are the sums of the daily rows (daily metrics), and
+//! (b) weekly, monthly, quarterly and rolling rows are the sums of the daily rows (daily metrics), and
 //!     weekly/30-day-monthly rows equal the rolling rows covering the same days (all metrics);
 //! (c) feeding every event twice (adjacent, or the whole stream again) changes nothing;
 //! (d) no line is lost: accepted + duplicates + rejected = lines fed, every rejection has a reason;
@@ -281,8 +281,9 @@ proptest! {
         same_rows(&b, &a)?;
     }
 
-    /// (b) Over 45 days: every weekly, monthly and rolling row carries, for the daily metrics,
-    /// the sums of the seller's daily rows in the window; weekly rows equal the 7-day rolling
+    /// (b) Over 45 days: every weekly, monthly, quarterly and rolling row carries, for the daily
+    /// metrics, the sums of the seller's daily rows in the window; quarterly rows carry the sums of
+    /// their monthly rows (every metric); weekly rows equal the 7-day rolling
     /// row ending on their Sunday and November's row the 30-day row ending on 30 November
     /// (every metric).
     #[test]
@@ -306,6 +307,15 @@ proptest! {
             for c in row.cells.iter().filter(|c| model::in_cadence(model::IDS.iter().position(|m| *m == c.metric).unwrap(), "day")) {
                 let s = sums.get(c.metric).copied().unwrap_or_default();
                 prop_assert_eq!((c.num_milli, c.den, c.overdue), s, "{} {} {} {}: window vs sum of days", row.seller, row.cadence, row.start, c.metric);
+            }
+            if row.cadence == "quarter" {
+                let months: Vec<&&Row> =
+                    by_key.iter().filter(|((s, c, start), _)| *s == row.seller && c == "month" && row.start <= *start && *start < row.end).map(|(_, r)| r).collect();
+                prop_assert!(!months.is_empty());
+                for (i, c) in row.cells.iter().enumerate() {
+                    let sum = months.iter().fold((0, 0, 0), |s, m| (s.0 + m.cells[i].num_milli, s.1 + m.cells[i].den, s.2 + m.cells[i].overdue));
+                    prop_assert_eq!((c.num_milli, c.den, c.overdue), sum, "{} quarter {} {}: quarter vs sum of months", row.seller, row.start, c.metric);
+                }
             }
             let same_days = match row.cadence.as_str() {
                 "week" => Some("rolling_7d"),
@@ -378,7 +388,7 @@ proptest! {
         let copies: Vec<String> = fed.iter().step_by(dup_every).cloned().collect();
         fed.extend(copies);
         let cfg = config();
-        let (arrival, _, reference) = model::reference(&fed, cfg.timezone, cfg.allowed_lateness_ms, &cfg.standards);
+        let (arrival, _, reference) = model::reference(&fed, cfg.timezone, cfg.allowed_lateness_ms, &cfg.standards.latest().standards);
         let run = run_engine(&cfg, &fed, 3);
         compare_verdicts(&fed, &run.verdicts, &arrival.verdicts).map_err(|e| TestCaseError::fail(format!("{e}\nlines:\n{}", fed.join("\n"))))?;
         compare_rows(&run.rows, &reference).map_err(|e| TestCaseError::fail(format!("{e}\nlines:\n{}", fed.join("\n"))))?;

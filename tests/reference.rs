@@ -111,7 +111,7 @@ struct Totals {
 /// Runs the engine and the reference on `lines`; panics with the first difference.
 fn check(name: &str, tz: Tz, lines: &[String]) -> Totals {
     let cfg = EngineConfig { timezone: tz, ..EngineConfig::default() };
-    let (arrival, _, reference) = model::reference(lines, tz, cfg.allowed_lateness_ms, &cfg.standards);
+    let (arrival, _, reference) = model::reference(lines, tz, cfg.allowed_lateness_ms, &cfg.standards.latest().standards);
     let run = run_engine(&cfg, lines, 5000);
 
     if let Err(e) = compare_verdicts(lines, &run.verdicts, &arrival.verdicts) {
@@ -225,7 +225,7 @@ fn moscow_default_zone() {
 /// Runs one small case through the engine and the reference (verdicts and final rows).
 fn small_case(tz: Tz, lines: &[&str]) -> Result<(), String> {
     let cfg = EngineConfig { timezone: tz, ..EngineConfig::default() };
-    let (arrival, _, reference) = model::reference(lines, tz, cfg.allowed_lateness_ms, &cfg.standards);
+    let (arrival, _, reference) = model::reference(lines, tz, cfg.allowed_lateness_ms, &cfg.standards.latest().standards);
     let run = run_engine(&cfg, lines, 1);
     compare_verdicts(lines, &run.verdicts, &arrival.verdicts)?;
     compare_rows(&run.rows, &reference)
@@ -242,7 +242,7 @@ fn repeated_hour_before_midnight_counts_on_the_date_it_shows() {
         r#"{"event_id":"e1","type":"inquiry.resolved","occurred_at":"2019-02-16T23:30:00-03:00","seller_id":"s1","inquiry_id":"i1","first_contact":true}"#,
     ];
     let cfg = EngineConfig { timezone: tz, ..EngineConfig::default() };
-    let (_, _, reference) = model::reference(&lines, tz, cfg.allowed_lateness_ms, &cfg.standards);
+    let (_, _, reference) = model::reference(&lines, tz, cfg.allowed_lateness_ms, &cfg.standards.latest().standards);
     let days = |rows: &BTreeMap<model::Key, model::Row>| rows.keys().filter(|k| k.1 == "day").map(|k| k.2.to_string()).collect::<Vec<_>>();
     assert_eq!(days(&reference), ["2019-02-16"]);
     let run = run_engine(&cfg, &lines, 1);
@@ -261,7 +261,7 @@ fn resent_conflicting_step_is_rejected_again_not_a_duplicate() {
         r#"{"event_id":"e3","type":"order.confirmed","occurred_at":"2026-10-21T07:00:00Z","seller_id":"s1","order_id":"o1"}"#,
         r#"{"event_id":"e3","type":"order.confirmed","occurred_at":"2026-10-21T07:00:00Z","seller_id":"s1","order_id":"o1"}"#,
     ];
-    let (arrival, _, _) = model::reference(&lines, chrono_tz::Europe::Berlin, 48 * 3_600_000, &EngineConfig::default().standards);
+    let (arrival, _, _) = model::reference(&lines, chrono_tz::Europe::Berlin, 48 * 3_600_000, &EngineConfig::default().standards.latest().standards);
     let conflict = RefVerdict::Rejected(RejectReason::ConflictingLifecycle);
     assert_eq!(arrival.verdicts, [RefVerdict::Accepted, RefVerdict::Accepted, conflict, conflict]);
     small_case(chrono_tz::Europe::Berlin, &lines).unwrap();
@@ -299,7 +299,7 @@ fn deadline_already_passed_on_arrival_is_counted() {
         r#"{"event_id":"e3","type":"inquiry.resolved","occurred_at":"2026-10-27T05:00:00Z","seller_id":"s0","inquiry_id":"i2","first_contact":true}"#,
     ];
     let tz = chrono_tz::Europe::Berlin;
-    let (_, _, reference) = model::reference(&lines, tz, 48 * 3_600_000, &EngineConfig::default().standards);
+    let (_, _, reference) = model::reference(&lines, tz, 48 * 3_600_000, &EngineConfig::default().standards.latest().standards);
     let day = &reference[&("s0".to_owned(), "day".to_owned(), NaiveDate::from_ymd_opt(2026, 10, 24).unwrap())];
     let overdue: Vec<(&str, i64)> = day.cells.iter().filter(|c| c.overdue > 0).map(|c| (c.metric, c.overdue)).collect();
     assert_eq!(overdue, [("confirmation_time_avg", 1), ("on_time_handover_share", 1)]);

@@ -1,5 +1,6 @@
 //! One module per subcommand; each takes parsed arguments and returns `anyhow::Result`.
 
+pub mod backfill;
 pub mod bench;
 pub mod bench_stream;
 pub mod demo;

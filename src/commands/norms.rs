@@ -30,7 +30,7 @@ pub fn run(config: Option<&Path>, args: NormsArgs) -> Result<()> {
         bail!("unknown --from {:?}; use file:DIR (a file sink's directory) or clickhouse", args.from);
     };
     tracing::info!(from = %args.from, cadence = %cadence, cells = cells.len(), "read final cells");
-    let norms = compute(&cells, &file.standards, cadence, &settings);
+    let norms = compute(&cells, &file.standards.latest().standards, cadence, &settings);
     print!("{}", render_table(&norms));
     let snippet = render_toml(&norms);
     match &args.out {

@@ -362,7 +362,7 @@ pub fn run_stream(
     let board = Arc::new(Mutex::new(QualityBoard::new(
         quality_engine::window::Calendar::new(engine_config.timezone),
         options.worst_sellers,
-        &engine_config.standards,
+        &engine_config.standards.latest().standards,
         metrics(),
     )));
     let store = CheckpointStore::new(clickhouse, &kafka.group_id);

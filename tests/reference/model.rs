@@ -59,7 +59,7 @@ pub fn in_cadence(i: usize, cadence: &str) -> bool {
     cadence != "day" || !matches!(i, CSI | NPS | POSITIVE)
 }
 
-pub const CADENCES: [&str; 5] = ["day", "week", "month", "rolling_7d", "rolling_30d"];
+pub const CADENCES: [&str; 6] = ["day", "week", "month", "quarter", "rolling_7d", "rolling_30d"];
 
 /// Scoring parameters of one metric, read from the engine's public `Standards` (defaults or config).
 #[derive(Debug, Clone, Copy)]
@@ -126,6 +126,11 @@ pub fn month_start(d: NaiveDate) -> NaiveDate {
 pub fn next_month(d: NaiveDate) -> NaiveDate {
     let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
     NaiveDate::from_ymd_opt(y, m, 1).unwrap()
+}
+
+/// First day of the calendar quarter holding `d` (section 4: January, April, July, October).
+pub fn quarter_start(d: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year(), (d.month() - 1) / 3 * 3 + 1, 1).unwrap()
 }
 
 pub fn prev_month(d: NaiveDate) -> NaiveDate {
@@ -655,6 +660,13 @@ impl Model {
                 for d in &all_days {
                     let m = month_start(*d);
                     out.insert(((m, next_month(m)), (prev_month(m), m)));
+                }
+            }
+            "quarter" => {
+                for d in &all_days {
+                    let q = quarter_start(*d);
+                    let next = next_month(next_month(next_month(q)));
+                    out.insert(((q, next), (quarter_start(q - Duration::days(1)), q)));
                 }
             }
             "rolling_7d" | "rolling_30d" => {

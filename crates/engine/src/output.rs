@@ -4,7 +4,7 @@ use crate::actions::{CriticRecord, Escalation, SurveyRequest, WeekReasons};
 use crate::contract::{EventType, RejectReason, Rejection};
 use crate::methodology::{MetricId, Status};
 use crate::window::{Cadence, LocalDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ pub const FINAL_VERSION: u64 = 1 << 62;
 /// One seller's window: every metric of its cadence, judged, with the change since the previous period.
 ///
 /// Rows are upserts keyed by `(seller_id, cadence, period_start)`: the highest `version` wins.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowRow {
     /// The seller (or performer).
     pub seller_id: Arc<str>,
@@ -28,15 +28,19 @@ pub struct WindowRow {
     pub is_final: bool,
     /// Upsert version: grows with every change; [`FINAL_VERSION`] once final.
     pub version: u64,
+    /// The id of the standards version the window was judged against (in force on its first day);
+    /// empty in rows stored before standards had versions.
+    #[serde(default)]
+    pub standards_version: Arc<str>,
     /// One cell per metric the cadence carries, in catalogue order.
     pub metrics: Vec<MetricCell>,
     /// The performer rating, on monthly rows only.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composite: Option<Composite>,
 }
 
 /// One metric in one window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricCell {
     /// The metric.
     pub metric: MetricId,
@@ -61,7 +65,7 @@ pub struct MetricCell {
 }
 
 /// The monthly performer rating.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Composite {
     /// Weighted, shrunk score of every standard, 0..100.
     pub score: f64,

@@ -1,9 +1,7 @@
 //! Loading a report's inputs from ClickHouse: `window_week`, `negative_reasons`, `critics`
 //! and `escalations`, each read `FINAL` (the latest version of every key).
 
-use super::stored::{
-    self, sorted_critics, sorted_escalations, NoFinalRow, Stored, StoredCell, StoredCritic, StoredEscalation, StoredEvidence, StoredReasons,
-};
+use super::stored::{self, sorted_critics, sorted_escalations, NoFinalRow, Stored, StoredCritic, StoredEscalation, StoredEvidence, StoredReasons};
 use super::week::IsoWeek;
 use crate::sink::clickhouse::{ClickHouseSettings, CriticRow, EscalationRow, MetricRow, ReasonRow};
 use anyhow::{Context, Result};
@@ -35,7 +33,7 @@ pub async fn load(settings: &ClickHouseSettings, seller: &str, week: IsoWeek, tz
         return Err(NoFinalRow { seller: seller.to_owned(), week, available }.into());
     }
     rows.sort_by_key(|r| stored::metric(&r.metric).map_or(usize::MAX, |m| m.index()));
-    let cells = rows.into_iter().map(cell).collect::<Result<Vec<_>>>()?;
+    let cells = rows.iter().map(MetricRow::cell).collect::<Result<Vec<_>>>()?;
 
     let mut reasons: Vec<ReasonRow> = client
         .query("SELECT ?fields FROM negative_reasons FINAL WHERE seller_id = ? AND week_start = toDate(?)")
@@ -76,21 +74,6 @@ pub async fn load(settings: &ClickHouseSettings, seller: &str, week: IsoWeek, tz
     let escalations = escalations.into_iter().map(escalation).collect::<Result<Vec<_>>>()?;
 
     Ok(Stored { cells, reasons, critics: sorted_critics(critics), escalations: sorted_escalations(escalations) })
-}
-
-fn cell(r: MetricRow) -> Result<StoredCell> {
-    Ok(StoredCell {
-        metric: stored::metric(&r.metric)?,
-        numerator: r.numerator,
-        denominator: r.denominator,
-        value: r.value,
-        target: r.target,
-        deviation: r.deviation,
-        previous: r.previous,
-        change: r.change,
-        status: stored::status(&r.status)?,
-        overdue: r.overdue,
-    })
 }
 
 fn critic(c: CriticRow) -> Result<StoredCritic> {

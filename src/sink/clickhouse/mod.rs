@@ -15,5 +15,5 @@ mod sink;
 pub use config::ClickHouseSettings;
 pub use rows::{CompositeRow, CriticRow, DeadLetterRow, EscalationRow, MetricRow, ReasonRow, SurveyRow};
 pub use schema::{migrate, MIGRATIONS};
-pub(crate) use sink::insert_all;
 pub use sink::ClickHouseSink;
+pub(crate) use sink::{insert_all, window_table};

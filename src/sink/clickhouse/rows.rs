@@ -2,8 +2,8 @@
 
 use clickhouse::Row;
 use quality_engine::actions::{CriticRecord, Escalation, SurveyRequest, WeekReasons};
-use quality_engine::methodology::Status;
-use quality_engine::output::{DeadLetter, WindowRow};
+use quality_engine::methodology::{MetricId, Status};
+use quality_engine::output::{DeadLetter, MetricCell, WindowRow};
 use serde::{Deserialize, Serialize};
 
 /// One metric of one window (tables `window_<cadence>`): the window's key and version, and
@@ -26,6 +26,7 @@ pub struct MetricRow {
     pub overdue: i64,
     pub is_final: bool,
     pub version: u64,
+    pub standards_version: String,
 }
 
 /// The monthly rating of one seller (table `composite_month`): the window's key and version
@@ -40,6 +41,7 @@ pub struct CompositeRow {
     pub ranked_sellers: Option<u32>,
     pub is_final: bool,
     pub version: u64,
+    pub standards_version: String,
 }
 
 /// A rejected event (table `dead_letters`): the fields of a [`quality_engine::output::DeadLetter`].
@@ -84,6 +86,25 @@ impl MetricRow {
             overdue: c.overdue,
             is_final: r.is_final,
             version: r.version,
+            standards_version: r.standards_version.to_string(),
+        })
+    }
+
+    /// The engine's cell back from a stored row (reports and the backfill read ClickHouse this way).
+    pub fn cell(&self) -> anyhow::Result<MetricCell> {
+        use anyhow::Context;
+        Ok(MetricCell {
+            metric: MetricId::from_id(&self.metric).with_context(|| format!("unknown metric {:?} in the stored rows", self.metric))?,
+            numerator: self.numerator,
+            denominator: self.denominator,
+            value: self.value,
+            target: self.target,
+            deviation: self.deviation,
+            previous: self.previous,
+            change: self.change,
+            status: serde_json::from_value(serde_json::Value::String(self.status.clone()))
+                .with_context(|| format!("unknown status {:?} in the stored rows", self.status))?,
+            overdue: self.overdue,
         })
     }
 }
@@ -100,6 +121,7 @@ impl CompositeRow {
             ranked_sellers: c.ranked_sellers,
             is_final: r.is_final,
             version: r.version,
+            standards_version: r.standards_version.to_string(),
         })
     }
 }

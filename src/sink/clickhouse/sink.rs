@@ -20,7 +20,7 @@ pub struct ClickHouseSink {
     /// The server, credentials masked, for logs.
     url: String,
     /// Metric rows per cadence, in [`Cadence::ALL`] order.
-    windows: [Vec<MetricRow>; 5],
+    windows: [Vec<MetricRow>; Cadence::ALL.len()],
     composites: Vec<CompositeRow>,
     dead: Vec<DeadLetterRow>,
     escalations: Vec<EscalationRow>,
@@ -46,11 +46,13 @@ impl ClickHouseSink {
     }
 }
 
-fn table(c: Cadence) -> &'static str {
+/// The table of a cadence's window rows.
+pub(crate) fn window_table(c: Cadence) -> &'static str {
     match c {
         Cadence::Day => "window_day",
         Cadence::Week => "window_week",
         Cadence::Month => "window_month",
+        Cadence::Quarter => "window_quarter",
         Cadence::Rolling7d => "window_rolling_7d",
         Cadence::Rolling30d => "window_rolling_30d",
     }
@@ -116,7 +118,7 @@ impl Sink for ClickHouseSink {
 
     async fn commit(&mut self) -> Result<()> {
         for (cadence, rows) in Cadence::ALL.iter().zip(self.windows.iter_mut()) {
-            insert_all(&self.client, &self.url, table(*cadence), rows).await?;
+            insert_all(&self.client, &self.url, window_table(*cadence), rows).await?;
             rows.clear();
         }
         insert_all(&self.client, &self.url, "composite_month", &self.composites).await?;

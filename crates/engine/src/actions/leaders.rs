@@ -81,6 +81,7 @@ mod tests {
             period_end: LocalDate(start + 31),
             is_final: true,
             version: crate::output::FINAL_VERSION,
+            standards_version: crate::methodology::FIRST_VERSION.into(),
             metrics: vec![cell],
             composite: Some(Composite { score, rank: None, ranked_sellers: None }),
         }

@@ -12,14 +12,14 @@ use super::acting::EarlyFollowUp;
 use super::{Engine, Item, SellerState};
 use crate::actions::{Critic, Ladder, ReasonTally};
 use crate::output::{Output, Stats};
-use crate::state::{DayAccs, DayRing, Dedup, Fingerprinter, FpMap, MessageState, OrderState, TimerKind, NONE};
+use crate::state::{DayAccs, DayRing, Deadlines, Dedup, Fingerprinter, FpMap, MessageState, OrderState, TimerKind, NONE};
 use crate::window::{Day, Period};
 use crate::EngineConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the checkpoint layout; bumped whenever it changes.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// Why a checkpoint cannot be restored.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +48,7 @@ struct Settings {
     timezone: String,
     allowed_lateness_ms: i64,
     state_ttl_ms: i64,
-    deadlines_ms: [i64; 3],
+    deadlines_ms: Vec<(i64, Deadlines)>,
 }
 
 impl Settings {
@@ -58,7 +58,7 @@ impl Settings {
             timezone: config.timezone.name().to_owned(),
             allowed_lateness_ms: config.allowed_lateness_ms,
             state_ttl_ms: config.state_ttl_ms,
-            deadlines_ms: [t.confirm_ms, t.assemble_ms, t.respond_ms],
+            deadlines_ms: t.versions().to_vec(),
         }
     }
 
@@ -71,7 +71,11 @@ impl Settings {
             return changed("engine.allowed_lateness (ms)", self.allowed_lateness_ms.to_string(), now.allowed_lateness_ms.to_string());
         }
         if self.deadlines_ms != now.deadlines_ms {
-            return changed("the time standards' targets (ms)", format!("{:?}", self.deadlines_ms), format!("{:?}", now.deadlines_ms));
+            return changed(
+                "the time standards' targets (ms, by version start)",
+                format!("{:?}", self.deadlines_ms),
+                format!("{:?}", now.deadlines_ms),
+            );
         }
         Ok(())
     }
@@ -83,6 +87,7 @@ struct SellerSnapshot {
     days: Vec<(Day, DayAccs)>,
     ladder: Ladder,
     reasons: BTreeMap<Day, ReasonTally>,
+    months: Vec<(Day, DayAccs)>,
 }
 
 /// A map's entries in key order, so that equal states give equal bytes.
@@ -102,6 +107,7 @@ struct Snapshot {
     clock: i64,
     watermark: i64,
     open_from: Option<Day>,
+    quarters_open: Vec<Day>,
     swept_at: i64,
     next_generation: u32,
     sellers: Vec<SellerSnapshot>,
@@ -134,6 +140,7 @@ impl Engine {
             clock: self.clock,
             watermark: self.watermark,
             open_from: self.open_from,
+            quarters_open: self.quarters_open.iter().copied().collect(),
             swept_at: self.swept_at,
             next_generation: self.next_generation,
             sellers: self
@@ -144,6 +151,7 @@ impl Engine {
                     days: s.days.iter().map(|(d, a)| (d, a.clone())).collect(),
                     ladder: s.ladder.clone(),
                     reasons: s.reasons.clone(),
+                    months: s.months.iter().map(|(d, a)| (*d, a.clone())).collect(),
                 })
                 .collect(),
             orders: sorted(&self.orders),
@@ -175,6 +183,7 @@ impl Engine {
         e.clock = s.clock;
         e.watermark = s.watermark;
         e.open_from = s.open_from;
+        e.quarters_open = s.quarters_open.into_iter().collect();
         e.swept_at = s.swept_at;
         e.next_generation = s.next_generation;
         for (i, seller) in s.sellers.into_iter().enumerate() {
@@ -184,17 +193,23 @@ impl Engine {
                 e.active.entry(day).or_default().push(i as u32);
             }
             e.seller_index.insert(e.fingerprints.of(seller.id.as_str()), i as u32);
-            e.sellers.push(SellerState { id: seller.id.into(), days: ring, ladder: seller.ladder, reasons: seller.reasons });
+            e.sellers.push(SellerState {
+                id: seller.id.into(),
+                days: ring,
+                ladder: seller.ladder,
+                reasons: seller.reasons,
+                months: seller.months.into_iter().collect(),
+            });
         }
-        let targets = e.targets;
+        let targets = e.targets.clone();
         for (key, o) in s.orders {
             let item = Item::Order(key, o.generation);
             if o.created != NONE {
-                e.deadlines.push(o.created + targets.confirm_ms, (TimerKind::Confirm, item));
+                e.deadlines.push(o.created + targets.confirm_ms(o.created), (TimerKind::Confirm, item));
                 e.deadlines.push(o.ship_by, (TimerKind::Handover, item));
             }
             if o.confirmed != NONE {
-                e.deadlines.push(o.confirmed + targets.assemble_ms, (TimerKind::Assemble, item));
+                e.deadlines.push(o.confirmed + targets.assemble_ms(o.confirmed), (TimerKind::Assemble, item));
             }
             if o.survey_due != NONE && !o.survey_done {
                 e.surveys_due.push(o.survey_due, (key, o.generation));
@@ -210,7 +225,7 @@ impl Engine {
         e.surveyed = s.surveyed.into_iter().collect();
         for (key, m) in s.messages {
             if m.received != NONE {
-                e.deadlines.push(m.received + targets.respond_ms, (TimerKind::Respond, Item::Message(key, m.generation)));
+                e.deadlines.push(m.received + targets.respond_ms(m.received), (TimerKind::Respond, Item::Message(key, m.generation)));
             }
             e.messages.insert(key, m);
         }

@@ -2,8 +2,9 @@
 
 use crate::actions::ActionPolicy;
 use crate::contract::{DAY_MS, HOUR_MS};
-use crate::methodology::{MetricId, Standards};
-use crate::state::Targets;
+use crate::methodology::{MetricId, VersionedStandards};
+use crate::state::{Deadlines, Targets};
+use crate::window::Calendar;
 use chrono_tz::Tz;
 
 /// Engine settings; the application builds them from its TOML config.
@@ -15,8 +16,8 @@ pub struct EngineConfig {
     pub allowed_lateness_ms: i64,
     /// How long an order or conversation that never completes is kept before it is given up.
     pub state_ttl_ms: i64,
-    /// Targets and composite parameters.
-    pub standards: Standards,
+    /// Targets and composite parameters, by version and effective date.
+    pub standards: VersionedStandards,
     /// What moves event time forward (and with it deadlines and the watermark).
     pub clock: Clock,
     /// Escalations, surveys, critics and leaders.
@@ -42,7 +43,7 @@ impl Default for EngineConfig {
             timezone: chrono_tz::Europe::Moscow,
             allowed_lateness_ms: 48 * HOUR_MS,
             state_ttl_ms: 30 * DAY_MS,
-            standards: Standards::default(),
+            standards: VersionedStandards::default(),
             clock: Clock::default(),
             actions: ActionPolicy::default(),
         }
@@ -50,13 +51,22 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
-    /// Deadline lengths derived from the time standards' targets.
+    /// Deadline lengths derived from the time standards' targets of every version, each in
+    /// force from its effective day's local midnight.
     pub fn targets(&self) -> Targets {
-        let ms = |m: MetricId| (self.standards.get(m).target * 1000.0).round() as i64;
-        Targets {
-            confirm_ms: ms(MetricId::ConfirmationTimeAvg),
-            assemble_ms: ms(MetricId::AssemblyTimeAvg),
-            respond_ms: ms(MetricId::ResponseTimeAvg),
-        }
+        let mut calendar = Calendar::new(self.timezone);
+        let versions = self.standards.versions().iter().map(|v| {
+            let ms = |m: MetricId| (v.standards.get(m).target * 1000.0).round() as i64;
+            let from = v.effective_from.map_or(i64::MIN, |d| calendar.start_of(d.0));
+            (
+                from,
+                Deadlines {
+                    confirm_ms: ms(MetricId::ConfirmationTimeAvg),
+                    assemble_ms: ms(MetricId::AssemblyTimeAvg),
+                    respond_ms: ms(MetricId::ResponseTimeAvg),
+                },
+            )
+        });
+        Targets::schedule(versions.collect())
     }
 }

@@ -19,7 +19,7 @@ use crate::methodology::MetricId;
 use crate::output::{DeadLetter, Output, Stats, Verdict};
 use crate::state::{DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, MessageState, OrderState, Step, Targets, TimerKind, TimerWheel, NONE};
 use crate::window::{Calendar, Day, Period};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Days kept behind the first open day: enough for the previous month and rolling windows.
@@ -39,6 +39,8 @@ struct SellerState {
     ladder: Ladder,
     /// Negative-review reasons of open weeks, by Monday.
     reasons: BTreeMap<Day, ReasonTally>,
+    /// Final sums of the months of the open and the previous quarter, by first day.
+    months: BTreeMap<Day, DayAccs>,
 }
 
 /// Which open item a deadline or expiry refers to: its key and the generation of its state.
@@ -120,6 +122,8 @@ pub struct Engine {
     watermark: i64,
     /// Days before this one are final; `None` until the first window closes.
     open_from: Option<Day>,
+    /// Quarters with a final month whose own row is not emitted yet, by first day.
+    quarters_open: BTreeSet<Day>,
     /// Sellers with an accumulator on each held day.
     active: BTreeMap<Day, Vec<u32>>,
     dirty: Vec<(u32, Day)>,
@@ -158,6 +162,7 @@ impl Engine {
             clock: NONE,
             watermark: NONE,
             open_from: None,
+            quarters_open: BTreeSet::new(),
             active: BTreeMap::new(),
             dirty: Vec::new(),
             published: ahash::HashSet::default(),
@@ -289,7 +294,13 @@ impl Engine {
             return i;
         }
         let i = self.sellers.len() as u32;
-        self.sellers.push(SellerState { id: id.into(), days: DayRing::default(), ladder: Ladder::default(), reasons: BTreeMap::new() });
+        self.sellers.push(SellerState {
+            id: id.into(),
+            days: DayRing::default(),
+            ladder: Ladder::default(),
+            reasons: BTreeMap::new(),
+            months: BTreeMap::new(),
+        });
         self.seller_index.insert(fp, i);
         i
     }

@@ -1,7 +1,7 @@
 //! Turning day accumulators into window rows: when windows close, and on provisional flushes.
 
 use super::{Engine, RETAIN_DAYS};
-use crate::methodology::{composite_score, evaluate, MetricId};
+use crate::methodology::{composite_score, evaluate, rank, MetricId};
 use crate::output::{Composite, MetricCell, Output, WindowRow, FINAL_VERSION};
 use crate::state::DayAccs;
 use crate::window::{Cadence, Day, LocalDate, Period};
@@ -28,6 +28,13 @@ impl Engine {
             self.close_day(day);
             day += 1;
         }
+        while let Some(&q) = self.quarters_open.first() {
+            let p = Cadence::Quarter.period_of(q);
+            if p.end > first_open {
+                break;
+            }
+            self.emit_quarter(p);
+        }
         if self.open_from.is_none_or(|f| first_open > f) {
             self.open_from = Some(first_open);
             self.dirty.retain(|(_, d)| *d >= first_open);
@@ -47,13 +54,34 @@ impl Engine {
         self.emit_final(Cadence::Rolling30d.period_of(day));
     }
 
-    /// At the end of a finite stream, the week and month holding the last day close too.
+    /// At the end of a finite stream, the week, month and quarter holding the last day close too.
     pub(super) fn close_partial_periods(&mut self, last: Day) {
         for cadence in [Cadence::Week, Cadence::Month] {
             let p = cadence.period_of(last);
             if p.end != last + 1 {
                 self.emit_final(p);
             }
+        }
+        while let Some(&q) = self.quarters_open.first() {
+            self.emit_quarter(Cadence::Quarter.period_of(q));
+        }
+    }
+
+    /// Emits the final rows of a quarter from its sellers' final month sums (a quarter is three
+    /// whole months), then forgets the months no later quarter needs (the previous quarter's
+    /// stay, for the dynamics of the next).
+    fn emit_quarter(&mut self, p: Period) {
+        self.quarters_open.remove(&p.start);
+        let mut sellers: Vec<u32> =
+            (0..self.sellers.len() as u32).filter(|s| self.sellers[*s as usize].months.range(p.start..p.end).next().is_some()).collect();
+        sellers.sort_unstable_by(|a, b| self.sellers[*a as usize].id.cmp(&self.sellers[*b as usize].id));
+        for s in sellers {
+            let cur = self.sum(s, p);
+            let row = self.build_row(s, p, &cur, true);
+            self.pending.push(Output::Row(row));
+        }
+        for seller in &mut self.sellers {
+            seller.months = seller.months.split_off(&p.start);
         }
     }
 
@@ -85,6 +113,10 @@ impl Engine {
             let cur = self.sum(s, p);
             if !cur.is_empty() {
                 ranked.push(rows.len());
+                if p.cadence == Cadence::Month {
+                    self.sellers[s as usize].months.insert(p.start, cur.clone());
+                    self.quarters_open.insert(Cadence::Quarter.period_of(p.start).start);
+                }
             } else if !published {
                 continue;
             }
@@ -135,16 +167,21 @@ impl Engine {
         self.drain(out);
     }
 
+    /// A seller's accumulators over a period: the sum of its days, or for a quarter of its months.
     fn sum(&self, seller: u32, p: Period) -> DayAccs {
         let mut total = DayAccs::default();
-        for accs in self.sellers[seller as usize].days.range(p.start, p.end) {
-            total.merge(accs);
+        let seller = &self.sellers[seller as usize];
+        if p.cadence == Cadence::Quarter {
+            seller.months.range(p.start..p.end).for_each(|(_, accs)| total.merge(accs));
+        } else {
+            seller.days.range(p.start, p.end).for_each(|accs| total.merge(accs));
         }
         total
     }
 
     fn build_row(&self, seller: u32, p: Period, cur: &DayAccs, is_final: bool) -> WindowRow {
-        let standards = &self.config.standards;
+        let version = self.config.standards.at(p.start);
+        let standards = &version.standards;
         let prev = self.sum(seller, p.previous());
         let metrics = standards
             .metrics_for(p.cadence)
@@ -178,30 +215,9 @@ impl Engine {
             period_end: LocalDate(p.end),
             is_final,
             version: if is_final { FINAL_VERSION } else { cur.changes + prev.changes },
+            standards_version: version.id.clone(),
             metrics,
             composite,
-        }
-    }
-}
-
-/// Competition ranking by composite score of the rows at `ranked`, best first: equal scores
-/// share a rank (1, 2, 2, 4). Other rows (published windows left empty) get no rank.
-fn rank(rows: &mut [WindowRow], ranked: &[usize]) {
-    let score = |r: &WindowRow| r.composite.as_ref().map_or(0.0, |c| c.score);
-    let mut order: Vec<usize> = ranked.to_vec();
-    order.sort_by(|&a, &b| score(&rows[b]).total_cmp(&score(&rows[a])).then_with(|| rows[a].seller_id.cmp(&rows[b].seller_id)));
-    let n = ranked.len() as u32;
-    let mut prev: Option<(f64, u32)> = None;
-    for (pos, &i) in order.iter().enumerate() {
-        let s = score(&rows[i]);
-        let r = match prev {
-            Some((ps, pr)) if ps == s => pr,
-            _ => pos as u32 + 1,
-        };
-        prev = Some((s, r));
-        if let Some(c) = rows[i].composite.as_mut() {
-            c.rank = Some(r);
-            c.ranked_sellers = Some(n);
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use super::metric::MetricId;
 use super::standards::Standards;
+use crate::output::WindowRow;
 
 /// Score 0..1 of one metric from its numerator and denominator.
 ///
@@ -28,6 +29,28 @@ pub fn composite_score(accs: &[(i64, i64)], standards: &Standards) -> f64 {
         weights += w;
     }
     100.0 * total / weights
+}
+
+/// Competition ranking by composite score of the rows at `ranked`, best first: equal scores
+/// share a rank (1, 2, 2, 4). Other rows (published windows left empty) get no rank.
+pub fn rank(rows: &mut [WindowRow], ranked: &[usize]) {
+    let score = |r: &WindowRow| r.composite.as_ref().map_or(0.0, |c| c.score);
+    let mut order: Vec<usize> = ranked.to_vec();
+    order.sort_by(|&a, &b| score(&rows[b]).total_cmp(&score(&rows[a])).then_with(|| rows[a].seller_id.cmp(&rows[b].seller_id)));
+    let n = ranked.len() as u32;
+    let mut prev: Option<(f64, u32)> = None;
+    for (pos, &i) in order.iter().enumerate() {
+        let s = score(&rows[i]);
+        let r = match prev {
+            Some((ps, pr)) if ps == s => pr,
+            _ => pos as u32 + 1,
+        };
+        prev = Some((s, r));
+        if let Some(c) = rows[i].composite.as_mut() {
+            c.rank = Some(r);
+            c.ranked_sellers = Some(n);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 
 use super::metric::{Direction, MetricId};
 use super::standards::Standard;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The verdict on a standard in a window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// The value meets the target.

@@ -198,6 +198,15 @@ impl MetricId {
             _ => num as f64,
         }
     }
+
+    /// The accumulator's integer numerator back from a row's (inverse of [`MetricId::numerator`]),
+    /// so that stored rows can be judged again exactly.
+    pub fn raw_numerator(self, numerator: f64) -> i64 {
+        match self.unit() {
+            Unit::Seconds => (numerator * 1000.0).round() as i64,
+            _ => numerator.round() as i64,
+        }
+    }
 }
 
 impl fmt::Display for MetricId {

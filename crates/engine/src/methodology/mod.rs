@@ -7,10 +7,14 @@ mod composite;
 mod duration;
 mod evaluate;
 mod metric;
+mod rejudge;
 mod standards;
+mod versions;
 
-pub use composite::{composite_score, metric_score};
+pub use composite::{composite_score, metric_score, rank};
 pub use duration::{format_duration_ms, parse_duration_ms};
 pub use evaluate::{evaluate, Status};
 pub use metric::{Direction, Group, MetricId, Unit, METRIC_COUNT};
+pub use rejudge::{rejudge, rerank_month};
 pub use standards::{Standard, Standards};
+pub use versions::{StandardsVersion, VersionedStandards, FIRST_VERSION};

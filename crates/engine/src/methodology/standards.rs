@@ -33,13 +33,13 @@ impl Standards {
         &self.0[m.index()]
     }
 
-    /// The metrics a cadence carries, in catalogue order.
+    /// The metrics a cadence carries, in catalogue order (months and quarters carry every one).
     pub fn metrics_for(&self, cadence: Cadence) -> impl Iterator<Item = MetricId> + '_ {
-        MetricId::ALL.into_iter().filter(move |m| cadence == Cadence::Month || self.get(*m).cadences.contains(&cadence))
+        MetricId::ALL.into_iter().filter(move |m| matches!(cadence, Cadence::Month | Cadence::Quarter) || self.get(*m).cadences.contains(&cadence))
     }
 
     /// Applies overrides from config on top of these standards.
-    fn apply(&mut self, overrides: BTreeMap<String, StandardOverride>) -> Result<(), String> {
+    pub(super) fn apply(&mut self, overrides: BTreeMap<String, StandardOverride>) -> Result<(), String> {
         for (id, o) in overrides {
             let m = MetricId::from_id(&id).ok_or_else(|| {
                 let ids: Vec<&str> = MetricId::ALL.iter().map(|m| m.as_str()).collect();
@@ -118,9 +118,10 @@ impl<'de> Deserialize<'de> for Standards {
     }
 }
 
+/// One `[standards.<metric>]` table: only the fields it names change.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StandardOverride {
+pub(super) struct StandardOverride {
     target: Option<Quantity>,
     weight: Option<f64>,
     prior_weight: Option<f64>,

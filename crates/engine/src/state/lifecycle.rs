@@ -75,15 +75,62 @@ impl TimerKind {
     }
 }
 
-/// Deadline lengths from the standards, in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Targets {
+/// Deadline lengths of one standards version, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
     /// Creation to confirmation.
     pub confirm_ms: i64,
     /// Confirmation to assembly.
     pub assemble_ms: i64,
     /// Customer message to reply.
     pub respond_ms: i64,
+}
+
+/// Deadline lengths over time: a step's deadline follows the standards version in force when
+/// its clock started (creation for confirmation, confirmation for assembly, the message for the reply).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets(Vec<(i64, Deadlines)>);
+
+impl Targets {
+    /// The same deadlines at every time.
+    pub fn fixed(d: Deadlines) -> Targets {
+        Targets(vec![(i64::MIN, d)])
+    }
+
+    /// Deadlines in force from each instant (UTC ms) on; the first applies before the second too.
+    /// Versions that change no deadline are merged into the one before.
+    pub fn schedule(mut versions: Vec<(i64, Deadlines)>) -> Targets {
+        versions.sort_by_key(|(from, _)| *from);
+        versions.dedup_by(|later, earlier| later.1 == earlier.1);
+        if let Some(first) = versions.first_mut() {
+            first.0 = i64::MIN;
+        }
+        Targets(versions)
+    }
+
+    /// Every version's start and deadlines (what a checkpoint depends on).
+    pub fn versions(&self) -> &[(i64, Deadlines)] {
+        &self.0
+    }
+
+    fn at(&self, started: i64) -> &Deadlines {
+        &self.0.iter().rev().find(|(from, _)| *from <= started).unwrap_or(&self.0[0]).1
+    }
+
+    /// The confirmation deadline's length for an order created at `created`.
+    pub fn confirm_ms(&self, created: i64) -> i64 {
+        self.at(created).confirm_ms
+    }
+
+    /// The assembly deadline's length for an order confirmed at `confirmed`.
+    pub fn assemble_ms(&self, confirmed: i64) -> i64 {
+        self.at(confirmed).assemble_ms
+    }
+
+    /// The response deadline's length for a message received at `received`.
+    pub fn respond_ms(&self, received: i64) -> i64 {
+        self.at(received).respond_ms
+    }
 }
 
 /// The order lifecycle steps.
@@ -210,7 +257,7 @@ impl OrderState {
                 if known(self.shipped) {
                     fx.push(self.handover(self.shipped));
                 }
-                fx.push(Effect::Timer { due: t + targets.confirm_ms, kind: TimerKind::Confirm });
+                fx.push(Effect::Timer { due: t + targets.confirm_ms(t), kind: TimerKind::Confirm });
                 fx.push(Effect::Timer { due: ship_by, kind: TimerKind::Handover });
             }
             Step::Confirmed => {
@@ -223,12 +270,12 @@ impl OrderState {
                 self.confirmed = t;
                 if known(self.created) {
                     fx.push(Effect::Add { at: t, metric: MetricId::ConfirmationTimeAvg, num: t - self.created, den: 1 });
-                    self.withdraw(TimerKind::Confirm, t, self.created + targets.confirm_ms, fx);
+                    self.withdraw(TimerKind::Confirm, t, self.created + targets.confirm_ms(self.created), fx);
                 }
                 if known(self.assembled) {
                     fx.push(Effect::Add { at: self.assembled, metric: MetricId::AssemblyTimeAvg, num: self.assembled - t, den: 1 });
                 }
-                fx.push(Effect::Timer { due: t + targets.assemble_ms, kind: TimerKind::Assemble });
+                fx.push(Effect::Timer { due: t + targets.assemble_ms(t), kind: TimerKind::Assemble });
             }
             Step::Assembled => {
                 if known(self.assembled) {
@@ -240,7 +287,7 @@ impl OrderState {
                 self.assembled = t;
                 if known(self.confirmed) {
                     fx.push(Effect::Add { at: t, metric: MetricId::AssemblyTimeAvg, num: t - self.confirmed, den: 1 });
-                    self.withdraw(TimerKind::Assemble, t, self.confirmed + targets.assemble_ms, fx);
+                    self.withdraw(TimerKind::Assemble, t, self.confirmed + targets.assemble_ms(self.confirmed), fx);
                 }
             }
             Step::Shipped => {
@@ -302,11 +349,11 @@ impl OrderState {
     fn deadlines(&self, targets: &Targets) -> Vec<(TimerKind, i64)> {
         let mut d = Vec::with_capacity(3);
         if known(self.created) {
-            d.push((TimerKind::Confirm, self.created + targets.confirm_ms));
+            d.push((TimerKind::Confirm, self.created + targets.confirm_ms(self.created)));
             d.push((TimerKind::Handover, self.ship_by));
         }
         if known(self.confirmed) {
-            d.push((TimerKind::Assemble, self.confirmed + targets.assemble_ms));
+            d.push((TimerKind::Assemble, self.confirmed + targets.assemble_ms(self.confirmed)));
         }
         d
     }
@@ -359,7 +406,7 @@ impl MessageState {
         if known(self.replied) {
             fx.push(Effect::Add { at: self.replied, metric: MetricId::ResponseTimeAvg, num: self.replied - t, den: 1 });
         }
-        fx.push(Effect::Timer { due: t + targets.respond_ms, kind: TimerKind::Respond });
+        fx.push(Effect::Timer { due: t + targets.respond_ms(t), kind: TimerKind::Respond });
         Ok(())
     }
 
@@ -376,7 +423,7 @@ impl MessageState {
                 fx.push(Effect::Add { at: self.replied, metric: MetricId::ResponseTimeAvg, num: -(self.replied - self.received), den: -1 });
             }
             fx.push(Effect::Add { at: t, metric: MetricId::ResponseTimeAvg, num: t - self.received, den: 1 });
-            let deadline = self.received + targets.respond_ms;
+            let deadline = self.received + targets.respond_ms(self.received);
             if self.overdue && t <= deadline {
                 self.overdue = false;
                 fx.push(Effect::Overdue { at: deadline, metric: MetricId::ResponseTimeAvg, delta: -1 });
@@ -388,7 +435,7 @@ impl MessageState {
 
     /// Called when event time reaches the response deadline.
     pub fn fire(&mut self, targets: &Targets, fx: &mut Vec<Effect>) {
-        let deadline = self.received + targets.respond_ms;
+        let deadline = self.received + targets.respond_ms(self.received);
         if known(self.received) && !self.overdue && !(known(self.replied) && self.replied <= deadline) {
             self.overdue = true;
             fx.push(Effect::Overdue { at: deadline, metric: MetricId::ResponseTimeAvg, delta: 1 });
@@ -400,7 +447,27 @@ impl MessageState {
 mod tests {
     use super::*;
 
-    const T: Targets = Targets { confirm_ms: 100, assemble_ms: 1000, respond_ms: 50 };
+    const D: Deadlines = Deadlines { confirm_ms: 100, assemble_ms: 1000, respond_ms: 50 };
+
+    fn targets() -> Targets {
+        Targets::fixed(D)
+    }
+
+    #[test]
+    fn a_deadline_follows_the_version_in_force_when_its_clock_started() {
+        let later = Deadlines { confirm_ms: 10, assemble_ms: 20, respond_ms: 30 };
+        let t = Targets::schedule(vec![(1_000, later), (5, D), (3_000, later)]);
+        assert_eq!(t.versions().len(), 2, "a version that changes no deadline adds nothing");
+        assert_eq!((t.confirm_ms(-50), t.confirm_ms(999), t.confirm_ms(1_000)), (100, 100, 10));
+        assert_eq!((t.assemble_ms(2_000), t.respond_ms(0)), (20, 50));
+        let mut o = OrderState::new("o", 0, 0, 990);
+        let mut fx = Vec::new();
+        o.apply(Step::Created { ship_by: 5_000 }, 990, &t, &mut fx).unwrap();
+        o.apply(Step::Confirmed, 1_050, &t, &mut fx).unwrap();
+        let timers: Vec<(i64, TimerKind)> =
+            fx.iter().filter_map(|e| if let Effect::Timer { due, kind } = e { Some((*due, *kind)) } else { None }).collect();
+        assert!(timers.contains(&(1_090, TimerKind::Confirm)) && timers.contains(&(1_070, TimerKind::Assemble)), "{timers:?}");
+    }
 
     fn sum(fx: &[Effect], metric: MetricId) -> (i64, i64, i64) {
         fx.iter().fold((0, 0, 0), |(n, d, o), e| match *e {
@@ -419,7 +486,7 @@ mod tests {
             let mut o = OrderState::new("o", 0, 0, 0);
             let mut fx = Vec::new();
             for (s, t) in order {
-                o.apply(s, t, &T, &mut fx).unwrap();
+                o.apply(s, t, &targets(), &mut fx).unwrap();
             }
             assert_eq!(sum(&fx, MetricId::ConfirmationTimeAvg), (40, 1, 0));
             assert_eq!(sum(&fx, MetricId::AssemblyTimeAvg), (260, 1, 0));
@@ -432,14 +499,14 @@ mod tests {
     fn overdue_counts_and_is_withdrawn_by_an_earlier_step() {
         let mut o = OrderState::new("o", 0, 0, 0);
         let mut fx = Vec::new();
-        o.apply(Step::Created { ship_by: 500 }, 0, &T, &mut fx).unwrap();
-        o.fire(TimerKind::Confirm, &T, &mut fx);
-        o.fire(TimerKind::Confirm, &T, &mut fx);
+        o.apply(Step::Created { ship_by: 500 }, 0, &targets(), &mut fx).unwrap();
+        o.fire(TimerKind::Confirm, &targets(), &mut fx);
+        o.fire(TimerKind::Confirm, &targets(), &mut fx);
         assert_eq!(sum(&fx, MetricId::ConfirmationTimeAvg).2, 1);
-        o.apply(Step::Confirmed, 90, &T, &mut fx).unwrap();
+        o.apply(Step::Confirmed, 90, &targets(), &mut fx).unwrap();
         assert_eq!(sum(&fx, MetricId::ConfirmationTimeAvg), (90, 1, 0));
-        o.fire(TimerKind::Handover, &T, &mut fx);
-        o.apply(Step::Shipped, 700, &T, &mut fx).unwrap();
+        o.fire(TimerKind::Handover, &targets(), &mut fx);
+        o.apply(Step::Shipped, 700, &targets(), &mut fx).unwrap();
         assert_eq!(sum(&fx, MetricId::OnTimeHandoverShare), (0, 1, 1), "late handover stays overdue");
     }
 
@@ -447,22 +514,22 @@ mod tests {
     fn cancellation_before_a_deadline_withdraws_it() {
         let mut o = OrderState::new("o", 0, 0, 0);
         let mut fx = Vec::new();
-        o.apply(Step::Created { ship_by: 500 }, 0, &T, &mut fx).unwrap();
-        o.fire(TimerKind::Confirm, &T, &mut fx);
-        o.apply(Step::Cancelled { by_seller: true }, 60, &T, &mut fx).unwrap();
+        o.apply(Step::Created { ship_by: 500 }, 0, &targets(), &mut fx).unwrap();
+        o.fire(TimerKind::Confirm, &targets(), &mut fx);
+        o.apply(Step::Cancelled { by_seller: true }, 60, &targets(), &mut fx).unwrap();
         assert_eq!(sum(&fx, MetricId::ConfirmationTimeAvg).2, 0);
         assert_eq!(sum(&fx, MetricId::SellerCancellationShare), (1, 1, 0));
-        o.fire(TimerKind::Handover, &T, &mut fx);
+        o.fire(TimerKind::Handover, &targets(), &mut fx);
         assert_eq!(sum(&fx, MetricId::OnTimeHandoverShare).2, 0);
-        assert_eq!(o.apply(Step::Cancelled { by_seller: false }, 70, &T, &mut fx).unwrap_err().reason, RejectReason::ConflictingLifecycle);
+        assert_eq!(o.apply(Step::Cancelled { by_seller: false }, 70, &targets(), &mut fx).unwrap_err().reason, RejectReason::ConflictingLifecycle);
     }
 
     #[test]
     fn negative_durations_are_rejected_without_changing_state() {
         let mut o = OrderState::new("o", 0, 0, 0);
         let mut fx = Vec::new();
-        o.apply(Step::Confirmed, 10, &T, &mut fx).unwrap();
-        let e = o.apply(Step::Created { ship_by: 500 }, 20, &T, &mut fx).unwrap_err();
+        o.apply(Step::Confirmed, 10, &targets(), &mut fx).unwrap();
+        let e = o.apply(Step::Created { ship_by: 500 }, 20, &targets(), &mut fx).unwrap_err();
         assert_eq!(e.reason, RejectReason::NegativeDuration);
         assert_eq!(o.created, NONE);
     }
@@ -471,12 +538,12 @@ mod tests {
     fn only_the_earliest_reply_counts() {
         let mut m = MessageState::new("m", 0, 0, 0);
         let mut fx = Vec::new();
-        m.replied(90, &T, &mut fx).unwrap();
-        m.received(0, &T, &mut fx).unwrap();
-        m.fire(&T, &mut fx);
-        m.replied(120, &T, &mut fx).unwrap();
+        m.replied(90, &targets(), &mut fx).unwrap();
+        m.received(0, &targets(), &mut fx).unwrap();
+        m.fire(&targets(), &mut fx);
+        m.replied(120, &targets(), &mut fx).unwrap();
         assert_eq!(sum(&fx, MetricId::ResponseTimeAvg), (90, 1, 1));
-        m.replied(30, &T, &mut fx).unwrap();
+        m.replied(30, &targets(), &mut fx).unwrap();
         assert_eq!(sum(&fx, MetricId::ResponseTimeAvg), (30, 1, 0));
     }
 }

@@ -15,5 +15,5 @@ pub use accs::{Acc, DayAccs};
 pub use days::DayRing;
 pub use dedup::Dedup;
 pub use fingerprint::{Fingerprinter, FpMap};
-pub use lifecycle::{Effect, MessageState, OrderState, Step, Targets, TimerKind, NONE};
+pub use lifecycle::{Deadlines, Effect, MessageState, OrderState, Step, Targets, TimerKind, NONE};
 pub use timers::TimerWheel;

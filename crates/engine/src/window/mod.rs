@@ -22,6 +22,8 @@ pub enum Cadence {
     Week,
     /// Calendar month: every standard plus the composite performer rating.
     Month,
+    /// Calendar quarter (January, April, July, October): every standard; the quarterly review.
+    Quarter,
     /// The 7 days ending on a day, emitted when that day is final.
     #[serde(rename = "rolling_7d")]
     Rolling7d,
@@ -32,7 +34,7 @@ pub enum Cadence {
 
 impl Cadence {
     /// Every cadence, in emission order.
-    pub const ALL: [Cadence; 5] = [Cadence::Day, Cadence::Week, Cadence::Month, Cadence::Rolling7d, Cadence::Rolling30d];
+    pub const ALL: [Cadence; 6] = [Cadence::Day, Cadence::Week, Cadence::Month, Cadence::Quarter, Cadence::Rolling7d, Cadence::Rolling30d];
 
     /// The stable id, as in rows and labels.
     pub fn as_str(self) -> &'static str {
@@ -40,6 +42,7 @@ impl Cadence {
             Cadence::Day => "day",
             Cadence::Week => "week",
             Cadence::Month => "month",
+            Cadence::Quarter => "quarter",
             Cadence::Rolling7d => "rolling_7d",
             Cadence::Rolling30d => "rolling_30d",
         }
@@ -58,6 +61,12 @@ impl Cadence {
                 let first = day - (d as Day - 1);
                 let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
                 (first, crate::contract::days_from_civil(ny, nm, 1))
+            }
+            Cadence::Quarter => {
+                let (y, m, _) = civil_from_days(day);
+                let first = (m - 1) / 3 * 3 + 1;
+                let (ny, nm) = if first == 10 { (y + 1, 1) } else { (y, first + 3) };
+                (crate::contract::days_from_civil(y, first, 1), crate::contract::days_from_civil(ny, nm, 1))
             }
             Cadence::Rolling7d => (day - 6, day + 1),
             Cadence::Rolling30d => (day - 29, day + 1),
@@ -113,6 +122,15 @@ impl Period {
 pub struct LocalDate(pub Day);
 
 impl LocalDate {
+    /// Parses `YYYY-MM-DD`; `None` for anything else, including dates that do not exist.
+    pub fn parse(s: &str) -> Option<LocalDate> {
+        let mut parts = s.splitn(3, '-');
+        let mut next = || parts.next().filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())).and_then(|p| p.parse::<u32>().ok());
+        let (y, m, d) = (next()?, next()?, next()?);
+        let day = crate::contract::days_from_civil(y as i64, m, d);
+        ((1..=12).contains(&m) && civil_from_days(day) == (y as i64, m, d)).then_some(LocalDate(day))
+    }
+
     /// The day before (e.g. the inclusive last day of a window from its exclusive end).
     pub fn pred(self) -> LocalDate {
         LocalDate(self.0 - 1)
@@ -129,6 +147,13 @@ impl fmt::Display for LocalDate {
 impl Serialize for LocalDate {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for LocalDate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        LocalDate::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("{s:?} is not a date YYYY-MM-DD")))
     }
 }
 
@@ -159,6 +184,11 @@ mod tests {
         assert_eq!(Cadence::Week.period_of(sun), w);
         let m = Cadence::Month.period_of(days_from_civil(2024, 2, 29));
         assert_eq!((fmt_day(m.start), fmt_day(m.end)), ("2024-02-01".into(), "2024-03-01".into()));
+        let q = Cadence::Quarter.period_of(days_from_civil(2025, 3, 31));
+        assert_eq!((fmt_day(q.start), fmt_day(q.end)), ("2025-01-01".into(), "2025-04-01".into()));
+        let q4 = Cadence::Quarter.period_of(days_from_civil(2025, 11, 5));
+        assert_eq!((fmt_day(q4.start), fmt_day(q4.end), fmt_day(q4.next().end)), ("2025-10-01".into(), "2026-01-01".into(), "2026-04-01".into()));
+        assert_eq!(fmt_day(q.previous().start), "2024-10-01");
         let dec = Cadence::Month.period_of(days_from_civil(2026, 12, 31));
         assert_eq!(fmt_day(dec.end), "2027-01-01");
         assert_eq!(fmt_day(dec.previous().start), "2026-11-01");

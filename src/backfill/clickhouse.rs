@@ -1,0 +1,75 @@
+//! Backfill over ClickHouse: the final rows of every `window_<cadence>` table (and the monthly
+//! ratings) read `FINAL`, and the new versions inserted, which replace them on merge and in
+//! every `FINAL` query and view.
+
+use super::Scope;
+use crate::sink::clickhouse::{insert_all, window_table, ClickHouseSettings, CompositeRow, MetricRow};
+use anyhow::{Context, Result};
+use quality_engine::window::{Cadence, LocalDate};
+use quality_engine::WindowRow;
+use std::collections::BTreeMap;
+
+/// The latest final version of every window row in scope.
+pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<Vec<WindowRow>> {
+    let client = settings.client();
+    let context =
+        || format!("reading window rows of ClickHouse database {} (run `quality-pipeline migrate` and load results first)", settings.database);
+    let since = LocalDate(scope.since.unwrap_or(0)).to_string();
+    let until = LocalDate(scope.until.unwrap_or(i64::from(u16::MAX))).to_string();
+    let range = "is_final AND period_start >= toDate(?) AND period_start < toDate(?)";
+    let composites: Vec<CompositeRow> = client
+        .query(&format!("SELECT ?fields FROM composite_month FINAL WHERE {range}"))
+        .bind(&since)
+        .bind(&until)
+        .fetch_all()
+        .await
+        .with_context(context)?;
+    let mut composites: BTreeMap<(String, u16), CompositeRow> = composites.into_iter().map(|c| ((c.seller_id.clone(), c.period_start), c)).collect();
+    let mut out = Vec::new();
+    for cadence in Cadence::ALL {
+        let cells: Vec<MetricRow> = client
+            .query(&format!("SELECT ?fields FROM {} FINAL WHERE {range} ORDER BY period_start, seller_id", window_table(cadence)))
+            .bind(&since)
+            .bind(&until)
+            .fetch_all()
+            .await
+            .with_context(context)?;
+        let mut windows: BTreeMap<(u16, String), Vec<MetricRow>> = BTreeMap::new();
+        for c in cells {
+            windows.entry((c.period_start, c.seller_id.clone())).or_default().push(c);
+        }
+        for ((start, seller), cells) in windows {
+            let first = &cells[0];
+            let mut metrics = cells.iter().map(MetricRow::cell).collect::<Result<Vec<_>>>()?;
+            metrics.sort_by_key(|c| c.metric.index());
+            let composite = (cadence == Cadence::Month)
+                .then(|| composites.remove(&(seller.clone(), start)))
+                .flatten()
+                .map(|c| quality_engine::output::Composite { score: c.score, rank: c.rank, ranked_sellers: c.ranked_sellers });
+            out.push(WindowRow {
+                seller_id: seller.into(),
+                cadence,
+                period_start: LocalDate(i64::from(start)),
+                period_end: LocalDate(i64::from(first.period_end)),
+                is_final: true,
+                version: first.version,
+                standards_version: first.standards_version.as_str().into(),
+                metrics,
+                composite,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Inserts the new row versions (metric rows and monthly ratings).
+pub async fn insert_rows(settings: &ClickHouseSettings, rows: &[WindowRow]) -> Result<()> {
+    let client = settings.client();
+    let url = settings.redacted_url();
+    for cadence in Cadence::ALL {
+        let cells: Vec<MetricRow> = rows.iter().filter(|r| r.cadence == cadence).flat_map(MetricRow::from_window).collect();
+        insert_all(&client, &url, window_table(cadence), &cells).await?;
+    }
+    let composites: Vec<CompositeRow> = rows.iter().filter_map(CompositeRow::from_window).collect();
+    insert_all(&client, &url, "composite_month", &composites).await
+}
