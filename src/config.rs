@@ -5,6 +5,7 @@
 //! timezone = "Europe/Moscow"   # IANA zone of the calendar windows
 //! allowed_lateness = "48h"     # events older than max event time minus this are too late
 //! state_ttl = "30d"            # orders/conversations that never complete are given up after this
+//! complaint_window = "14d"     # a wrong or missing item complained of this long after delivery counts
 //!
 //! [standards.confirmation_time_avg]
 //! target = "90m"               # durations as "30m", "2h"; other metrics as numbers
@@ -82,6 +83,8 @@ pub struct EngineSection {
     pub allowed_lateness: Option<String>,
     /// Lifetime of incomplete orders and conversations, e.g. `30d`.
     pub state_ttl: Option<String>,
+    /// How long after delivery an assembly complaint counts against the order, e.g. `14d`.
+    pub complaint_window: Option<String>,
 }
 
 impl ConfigFile {
@@ -107,6 +110,9 @@ impl ConfigFile {
         }
         if let Some(t) = self.engine.state_ttl.as_deref() {
             c.state_ttl_ms = parse_duration_ms(t).map_err(anyhow::Error::msg).context("engine.state_ttl")?;
+        }
+        if let Some(w) = self.engine.complaint_window.as_deref() {
+            c.complaint_window_ms = parse_duration_ms(w).map_err(anyhow::Error::msg).context("engine.complaint_window")?;
         }
         Ok(c)
     }
@@ -159,6 +165,11 @@ mod tests {
         assert_eq!(c.standards.latest().standards.get(MetricId::ResponseTimeAvg).target, 900.0);
         let c = f.engine_config(Some("UTC"), Some("1h")).unwrap();
         assert_eq!((c.timezone, c.allowed_lateness_ms), (chrono_tz::UTC, 3_600_000));
+        assert_eq!(c.complaint_window_ms, 14 * 86_400_000, "the default complaint window");
+        let f: ConfigFile = toml::from_str("[engine]\ncomplaint_window = \"10d\"\n").unwrap();
+        assert_eq!(f.engine_config(None, None).unwrap().complaint_window_ms, 10 * 86_400_000);
+        let e = toml::from_str::<ConfigFile>("[engine]\ncomplaint_window = \"two weeks\"\n").unwrap().engine_config(None, None).unwrap_err();
+        assert!(format!("{e:#}").contains("engine.complaint_window") && format!("{e:#}").contains("\"7d\""), "{e:#}");
     }
 
     #[test]

@@ -78,6 +78,7 @@ const LABEL_VALUES: &[(&str, &[&str])] = &[
             "too_late",
             "order_without_creation",
             "reply_without_message",
+            "complaint_without_order",
         ],
     ),
 ];

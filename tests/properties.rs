@@ -7,6 +7,9 @@
 //! (c) feeding every event twice (adjacent, or the whole stream again) changes nothing;
 //! (d) no line is lost: accepted + duplicates + rejected = lines fed, every rejection has a reason;
 //! (e) the engine equals the reference model (`tests/reference/model.rs`) on arbitrary arrival orders.
+//!
+//! Orders may draw complaints up to 20 days after their creation: before, within and after
+//! their complaint window, about delivered, undelivered and never created orders.
 
 #[path = "reference/harness.rs"]
 mod harness;
@@ -50,6 +53,8 @@ struct OrderSpec {
     cancel: Option<(u32, u8)>,
     /// A second copy of one step (0 created .. 5 cancelled) under another event id, same time.
     conflict: Option<u8>,
+    /// Complaints: minutes after creation and reason (0 wrong item, 1 missing item, 2 damaged, 3 other).
+    complaints: Vec<(u32, u8)>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,8 +105,9 @@ fn order_spec(span: u32) -> impl Strategy<Value = OrderSpec> {
         0..2400u32,
         prop::option::weighted(0.2, (0..3000u32, 0..3u8)),
         prop::option::weighted(0.1, 0..6u8),
+        prop::option::weighted(0.3, prop::collection::vec((0..20 * 24 * 60u32, 0..4u8), 1..3)),
     )
-        .prop_map(|(seller, at, created, c, a, s, d, ship_by, cancel, conflict)| OrderSpec {
+        .prop_map(|(seller, at, created, c, a, s, d, ship_by, cancel, conflict, complaints)| OrderSpec {
             seller,
             at,
             created,
@@ -109,6 +115,7 @@ fn order_spec(span: u32) -> impl Strategy<Value = OrderSpec> {
             ship_by,
             cancel,
             conflict,
+            complaints: complaints.unwrap_or_default(),
         })
 }
 
@@ -201,6 +208,16 @@ fn render(w: &World, until: Option<u32>) -> Vec<Item> {
             if o.conflict == Some(k) {
                 push(&mut items, o.seller, t, TYPES[k as usize], fields(k, true));
             }
+        }
+        for (j, &(after, reason)) in o.complaints.iter().enumerate() {
+            let reason = ["wrong_item", "missing_item", "damaged", "other"][reason as usize];
+            push(
+                &mut items,
+                o.seller,
+                c + after as i64 * MIN,
+                "order.complaint",
+                json!({"order_id": id, "complaint_id": format!("q{i}-{j}"), "reason": reason}),
+            );
         }
     }
     for (i, m) in w.messages.iter().enumerate() {

@@ -102,6 +102,9 @@ struct Totals {
     fail: usize,
     no_data: usize,
     overdue: i64,
+    /// Delivered orders judged for assembly accuracy (day rows), and the inaccurate ones among them.
+    judged_orders: i64,
+    inaccurate_orders: i64,
     verdicts: BTreeMap<String, usize>,
     /// Cadences and days that have rows.
     cadences: Vec<String>,
@@ -141,6 +144,10 @@ fn check(name: &str, tz: Tz, lines: &[String]) -> Totals {
                 _ => t.no_data += 1,
             }
             t.overdue += c.overdue;
+            if r.cadence == "day" && c.metric == "assembly_accuracy_share" {
+                t.judged_orders += c.den;
+                t.inaccurate_orders += c.den - c.num_milli / 1000;
+            }
         }
     }
     t.cadences = model::CADENCES.iter().filter(|c| reference.keys().any(|k| k.1 == **c)).map(|c| c.to_string()).collect();
@@ -154,8 +161,8 @@ fn check(name: &str, tz: Tz, lines: &[String]) -> Totals {
         *t.verdicts.entry(k).or_default() += 1;
     }
     eprintln!(
-        "[{name}] {} lines, {} rows, {} pass / {} fail / {} no_data cells, {} overdue, {:?}",
-        t.lines, t.rows, t.pass, t.fail, t.no_data, t.overdue, t.verdicts
+        "[{name}] {} lines, {} rows, {} pass / {} fail / {} no_data cells, {} overdue, {} of {} orders inaccurate, {:?}",
+        t.lines, t.rows, t.pass, t.fail, t.no_data, t.overdue, t.inaccurate_orders, t.judged_orders, t.verdicts
     );
     t
 }
@@ -166,6 +173,12 @@ fn assert_non_trivial(name: &str, t: &Totals, dst_day: NaiveDate) {
     assert!(t.rows > 1000, "[{name}] only {} rows", t.rows);
     assert!(t.pass > 100 && t.fail > 100 && t.no_data > 0, "[{name}] statuses {t:?}");
     assert!(t.overdue > 0, "[{name}] no overdue item");
+    assert!(
+        t.judged_orders > 100 && t.inaccurate_orders > 0,
+        "[{name}] assembly accuracy {} judged, {} inaccurate",
+        t.judged_orders,
+        t.inaccurate_orders
+    );
     for k in ["accepted", "duplicate", "too_late", "invalid_json"] {
         assert!(t.verdicts.get(k).copied().unwrap_or(0) > 0, "[{name}] no {k} line: {:?}", t.verdicts);
     }

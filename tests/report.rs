@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 /// The zone of the test's config: not the default (Europe/Moscow), so the report must take it from the config.
 const TZ: &str = "America/Sao_Paulo";
 const BASE: [&str; 3] = ["csi", "nps", "positive_review_share"];
-const OPERATIONAL: [&str; 4] = ["confirmation_time_avg", "assembly_time_avg", "on_time_handover_share", "seller_cancellation_share"];
+const OPERATIONAL: [&str; 5] =
+    ["confirmation_time_avg", "assembly_time_avg", "on_time_handover_share", "seller_cancellation_share", "assembly_accuracy_share"];
 const COMMUNICATION: [&str; 4] = ["response_time_avg", "answer_completeness_share", "first_contact_resolution_share", "critic_followup_share"];
 const LOWER_IS_BETTER: [&str; 4] = ["confirmation_time_avg", "assembly_time_avg", "response_time_avg", "seller_cancellation_share"];
 

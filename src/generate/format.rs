@@ -6,7 +6,7 @@
 use super::lifecycle::{Fact, Kind};
 use super::rng::splitmix64;
 use super::zone::Zone;
-use quality_engine::contract::{civil_from_days, CancelledBy, Channel, DAY_MS};
+use quality_engine::contract::{civil_from_days, CancelledBy, Channel, ComplaintReason, DAY_MS};
 
 /// Review reasons, as bits of `Kind::ReviewSubmitted::reasons` (bit 0, lateness, is used for late orders).
 pub const REVIEW_REASONS: [&str; 5] = ["late delivery", "damaged packaging", "not as described", "seller did not answer", "wrong item"];
@@ -22,6 +22,16 @@ pub const LOW_COMMENTS: [&str; REVIEW_REASONS.len()] = [
 pub const HIGH_COMMENTS: [&str; 4] = ["Great, thanks!", "Fast delivery", "Exactly as described", "Will order again"];
 /// Comments of NPS answers: the first half praise (scores 7-10), the second half complain (0-6).
 pub const NPS_COMMENTS: [&str; 4] = ["Convenient app", "Good prices", "Delivery could be faster", "Support was slow to answer"];
+
+/// What a complaining customer writes, by reason.
+pub fn complaint_comment(reason: ComplaintReason) -> &'static str {
+    match reason {
+        ComplaintReason::WrongItem => "Got a different model than I ordered",
+        ComplaintReason::MissingItem => "The charger was not in the box",
+        ComplaintReason::Damaged => "The screen arrived cracked",
+        ComplaintReason::Other => "The parcel smelled of smoke",
+    }
+}
 
 /// Reasons a party gives for cancelling, referenced from `Kind::OrderCancelled::reason` (1-based).
 pub fn cancel_reasons(by: CancelledBy) -> &'static [&'static str] {
@@ -116,6 +126,7 @@ fn type_name(kind: Kind) -> &'static str {
         Kind::ReviewSubmitted { .. } => "review.submitted",
         Kind::NpsSubmitted { .. } => "nps.submitted",
         Kind::CriticFollowedUp { .. } => "critic.followed_up",
+        Kind::OrderComplaint { .. } => "order.complaint",
     }
 }
 
@@ -234,6 +245,7 @@ impl Line<'_> {
             Kind::NpsSubmitted { .. } => ("nps.submitted", false),
             Kind::CriticFollowedUp { nps: false } => ("review.followup", false),
             Kind::CriticFollowedUp { nps: true } => ("nps.followup", false),
+            Kind::OrderComplaint { .. } => ("complaint.filed", true),
         };
         let (prefix, suffix) = step.split_at(step.find('.').unwrap_or(0));
         if is_message {
@@ -336,6 +348,20 @@ impl Line<'_> {
             }
             Kind::CriticFollowedUp { nps: false } => self.entity_field("review_id", "review"),
             Kind::CriticFollowedUp { nps: true } => self.entity_field("response_id", "nps"),
+            Kind::OrderComplaint { reason, comment } => {
+                self.entity_field("order_id", "order");
+                self.raw(",\"complaint_id\":\"");
+                self.message("complaint");
+                self.raw(match reason {
+                    ComplaintReason::WrongItem => "\",\"reason\":\"wrong_item\"",
+                    ComplaintReason::MissingItem => "\",\"reason\":\"missing_item\"",
+                    ComplaintReason::Damaged => "\",\"reason\":\"damaged\"",
+                    ComplaintReason::Other => "\",\"reason\":\"other\"",
+                });
+                if comment {
+                    self.text("comment", &[complaint_comment(reason)], 1);
+                }
+            }
         }
     }
 
@@ -382,6 +408,8 @@ mod tests {
             Kind::ReviewSubmitted { rating: 2, channel: Channel::Survey, comment: 3, reasons: 0b101 },
             Kind::ReviewSubmitted { rating: 5, channel: Channel::App, comment: 0, reasons: 0 },
             Kind::NpsSubmitted { score: 10, comment: 2 },
+            Kind::OrderComplaint { reason: ComplaintReason::MissingItem, comment: true },
+            Kind::OrderComplaint { reason: ComplaintReason::Other, comment: false },
         ];
         kinds.into_iter().map(|kind| Fact { occurred: at, kind, seller: 7, entity: 123, sub: 2 }).collect()
     }
@@ -417,6 +445,11 @@ mod tests {
                     assert_eq!(reasons.len(), if rating == 2 { 2 } else { 0 });
                 }
                 (Kind::MessageReplied, EventBody::MessageReplied { message_id, .. }) => assert_eq!(message_id, "msg-0007-000123-2"),
+                (Kind::OrderComplaint { reason, comment }, EventBody::OrderComplaint { order_id, complaint_id, reason: r, comment: c }) => {
+                    assert_eq!((order_id.as_ref(), complaint_id.as_ref(), reason), ("order-0007-000123", "complaint-0007-000123-2", *r));
+                    assert_eq!(c.as_deref(), comment.then(|| complaint_comment(reason)));
+                    assert_eq!(event.event_id, "complaint-0007-000123-2.filed");
+                }
                 (_, body) => assert_eq!(type_name(fact.kind), body.event_type().as_str()),
             }
         }

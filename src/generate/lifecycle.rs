@@ -8,7 +8,7 @@ use super::format::{cancel_reasons, HIGH_COMMENTS, NPS_COMMENTS, REVIEW_REASONS}
 use super::profile::Profile;
 use super::rng::Rng;
 use super::zone::Zone;
-use quality_engine::contract::{CancelledBy, Channel, DAY_MS, HOUR_MS};
+use quality_engine::contract::{CancelledBy, Channel, ComplaintReason, DAY_MS, HOUR_MS};
 
 /// One minute in milliseconds: the least gap between two steps of an order.
 const MINUTE_MS: i64 = 60_000;
@@ -27,6 +27,8 @@ const CUSTOMER_CANCEL: f64 = 0.03;
 const PLATFORM_CANCEL: f64 = 0.006;
 /// Probability that an answered message is audited for completeness.
 const AUDIT_RATE: f64 = 0.15;
+/// Probability that a delivered order draws a complaint that is not about its assembly (damaged, other).
+const OTHER_COMPLAINTS: f64 = 0.02;
 
 /// What a fact is, with the few values that vary within a kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +90,13 @@ pub enum Kind {
         /// Whether the critic is an NPS answer.
         nps: bool,
     },
+    /// `order.complaint` number `sub` about order `entity`.
+    OrderComplaint {
+        /// What the customer complains about.
+        reason: ComplaintReason,
+        /// Whether the customer wrote a comment (the reason's text).
+        comment: bool,
+    },
 }
 
 /// One event in compact form: numbers only, formatted as JSON when it is emitted.
@@ -118,6 +127,10 @@ pub struct Seller {
     pub wire: Rng,
     /// Draws follow-ups of critics (its own stream, so the rest of the run does not change with it).
     care: Rng,
+    /// Draws complaints about delivered orders (its own stream, like `care`).
+    claims: Rng,
+    /// Draws the complaints' arrival delays and anomalies, so that other events arrive as without complaints.
+    claims_wire: Rng,
     orders: u32,
     conversations: u32,
     nps: u32,
@@ -127,9 +140,20 @@ impl Seller {
     /// Seller `number` of the run seeded with `seed`; the same whatever the number of sellers.
     pub fn new(seed: u64, number: u32) -> Seller {
         let mut world = Rng::new(seed, 2 * number as u64);
-        let profile = Profile::draw(&mut world);
+        let mut profile = Profile::draw(&mut world);
         let care = Rng::new(seed ^ 0x5eed_ca7e, number as u64);
-        Seller { number, profile, world, wire: Rng::new(seed, 2 * number as u64 + 1), care, orders: 0, conversations: 0, nps: 0 }
+        let mut claims = Rng::new(seed ^ 0xc1a1_5eed, 2 * number as u64);
+        profile.assembly_errors = (profile.assembly_errors * claims.lognormal(1.0, 0.3)).min(1.0);
+        let claims_wire = Rng::new(seed ^ 0xc1a1_5eed, 2 * number as u64 + 1);
+        Seller { number, profile, world, wire: Rng::new(seed, 2 * number as u64 + 1), care, claims, claims_wire, orders: 0, conversations: 0, nps: 0 }
+    }
+
+    /// The stream that draws how `kind` arrives: complaints have their own.
+    pub fn wire_for(&mut self, kind: Kind) -> &mut Rng {
+        match kind {
+            Kind::OrderComplaint { .. } => &mut self.claims_wire,
+            _ => &mut self.wire,
+        }
     }
 }
 
@@ -233,6 +257,42 @@ fn order(seller: &mut Seller, n: u32, created: i64, zone: &Zone, out: &mut Vec<F
         if matches!(kind, Kind::ReviewSubmitted { rating: ..=3, comment: 1.., .. }) {
             follow_up(seller, n, at, false, out);
         }
+    }
+    complaints(seller, n, shipped, delivered, out);
+}
+
+/// Complaints about a delivered order: a wrong or missing item from sellers who pack carelessly,
+/// damaged or other from any. Most come within days of the delivery, some after the 14-day
+/// complaint window, a few before the carrier recorded the delivery; some customers complain twice.
+fn complaints(seller: &mut Seller, entity: u32, shipped: i64, delivered: i64, out: &mut Vec<Fact>) {
+    let (p, rng) = (&seller.profile, &mut seller.claims);
+    let reason = if rng.bernoulli(p.assembly_errors) {
+        if rng.bernoulli(0.5) {
+            ComplaintReason::WrongItem
+        } else {
+            ComplaintReason::MissingItem
+        }
+    } else if rng.bernoulli(OTHER_COMPLAINTS) {
+        if rng.bernoulli(0.6) {
+            ComplaintReason::Damaged
+        } else {
+            ComplaintReason::Other
+        }
+    } else {
+        return;
+    };
+    let u = rng.uniform();
+    let at = if u < 0.05 {
+        delivered - rng.between(MINUTE_MS, (delivered - shipped).min(6 * HOUR_MS))
+    } else if u < 0.15 {
+        delivered + rng.between(15 * DAY_MS, 25 * DAY_MS)
+    } else {
+        delivered + duration(rng, 20.0 * HOUR_MS as f64, 1.0, 10 * MINUTE_MS)
+    };
+    let complaint = |occurred, sub, comment| Fact { occurred, kind: Kind::OrderComplaint { reason, comment }, seller: seller.number, entity, sub };
+    out.push(complaint(at, 1, rng.bernoulli(0.5)));
+    if rng.bernoulli(0.15) {
+        out.push(complaint(at + rng.between(HOUR_MS, 48 * HOUR_MS), 2, rng.bernoulli(0.5)));
     }
 }
 
@@ -361,6 +421,7 @@ mod tests {
                 | Kind::AnswerAudited { .. }
                 | Kind::NpsSubmitted { .. }
                 | Kind::CriticFollowedUp { .. }
+                | Kind::OrderComplaint { .. }
         )
     }
 

@@ -2,7 +2,7 @@
 //!
 //! [`generate`] simulates a marketplace: sellers of varied quality ([`Tier`]) receive orders
 //! that are confirmed, assembled, shipped and delivered (or cancelled), answer customer
-//! messages, get audited, reviewed and rated. The result is an iterator of NDJSON lines in
+//! messages, get audited, reviewed, rated and complained to. The result is an iterator of NDJSON lines in
 //! arrival order, with the transport anomalies a real topic has ([`Anomalies`]): broken lines,
 //! duplicates, out-of-order and too-late events.
 //!
@@ -17,7 +17,7 @@
 //! * `rng`: the seeded PRNG and its distributions.
 //! * `profile`: the sellers' quality tiers.
 //! * `zone`: local time, offsets and working hours.
-//! * `lifecycle`: what happens to orders, conversations and NPS answers.
+//! * `lifecycle`: what happens to orders (complaints included), conversations and NPS answers.
 //! * `arrival`: arrival delays, anomalies and the arrival-ordered queue.
 //! * `format`: JSON lines, valid or broken.
 //! * `tests`: end-to-end checks of the stream.
@@ -177,7 +177,7 @@ impl Generator {
         for seller in &mut self.sellers {
             lifecycle::seller_day(seller, &day, &self.ctx.zone, &mut self.scratch);
             for fact in self.scratch.drain(..) {
-                self.arrivals.schedule(fact, &mut seller.wire);
+                self.arrivals.schedule(fact, seller.wire_for(fact.kind));
             }
         }
         self.next_day += 1;

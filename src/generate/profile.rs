@@ -3,8 +3,8 @@
 //! A seller draws a [`Tier`] from a fixed mix (most pass the standards, some breach them),
 //! then jitters the tier's parameters so that no two sellers are identical. The targets the
 //! tiers are tuned around: confirmation 2 h, assembly 24 h, on-time handover 95 %, seller
-//! cancellations <= 2 %, first answer 30 min, complete answers 100 %, first-contact
-//! resolution 85 %, CSI 4.5, positive reviews 90 %, NPS 60.
+//! cancellations <= 2 %, assembly accuracy 99 %, first answer 30 min, complete answers 100 %,
+//! first-contact resolution 85 %, CSI 4.5, positive reviews 90 %, NPS 60.
 
 use super::rng::Rng;
 
@@ -50,6 +50,13 @@ impl Tier {
             Tier::Poor => (0.8, 2.2, 20.0, 0.93, 0.035),
             Tier::Failing => (0.6, 4.5, 30.0, 0.85, 0.07),
         };
+        let assembly_errors = match self {
+            Tier::Excellent => 0.002,
+            Tier::Good => 0.005,
+            Tier::Average => 0.012,
+            Tier::Poor => 0.035,
+            Tier::Failing => 0.07,
+        };
         let (answer_rate, reply_min, first_contact, complete) = match self {
             Tier::Excellent => (0.995, 4.0, 0.96, 1.0),
             Tier::Good => (0.98, 8.0, 0.92, 0.995),
@@ -77,6 +84,7 @@ impl Tier {
             assemble_median_h: assemble_h,
             on_time,
             seller_cancel,
+            assembly_errors,
             answer_rate,
             reply_median_min: reply_min,
             first_contact,
@@ -123,6 +131,8 @@ pub struct Profile {
     pub on_time: f64,
     /// Probability the seller cancels an order.
     pub seller_cancel: f64,
+    /// Probability a delivered order is packed wrong or incomplete and the customer complains.
+    pub assembly_errors: f64,
     /// Probability a customer message gets an answer at all.
     pub answer_rate: f64,
     /// Median minutes from a message (or opening time) to the answer.
@@ -179,6 +189,7 @@ mod tests {
             assert!(better.assemble_median_h < worse.assemble_median_h);
             assert!(better.on_time > worse.on_time);
             assert!(better.seller_cancel < worse.seller_cancel);
+            assert!(better.assembly_errors < worse.assembly_errors);
             assert!(better.reply_median_min < worse.reply_median_min);
             assert!(better.first_contact > worse.first_contact);
             let csi = |p: &Profile| p.ratings.iter().zip(1..).map(|(w, r)| w * r as f64).sum::<f64>() / p.ratings.iter().sum::<f64>();

@@ -149,6 +149,55 @@ fn reviews_follow_delivery_for_about_a_third_of_orders() {
 }
 
 #[test]
+fn complaints_follow_deliveries_and_careless_sellers_send_wrong_or_missing_items() {
+    let g = generate(&quiet(GeneratorConfig { sellers: 60, ..GeneratorConfig::default() }));
+    let tiers: HashMap<String, Tier> = g.sellers().collect();
+    let text: Vec<String> = g.collect();
+    let events = events(&text);
+    let step = |f: fn(&EventBody<'_>) -> Option<String>| -> HashMap<String, Timestamp> {
+        events.iter().filter_map(|e| f(&e.body).map(|o| (o, e.occurred_at))).collect()
+    };
+    let shipped = step(|b| matches!(b, EventBody::OrderShipped { .. }).then(|| order_of_body(b)));
+    let delivered = step(|b| matches!(b, EventBody::OrderDelivered { .. }).then(|| order_of_body(b)));
+    let (mut before_delivery, mut after_window, mut per_order) = (0, 0, HashMap::<String, u32>::new());
+    // (assembly errors, other complaints) of the best two and the worst two tiers.
+    let (mut careful, mut careless) = ((0, 0), (0, 0));
+    for e in &events {
+        let EventBody::OrderComplaint { order_id, complaint_id, reason, .. } = &e.body else { continue };
+        let order = order_id.to_string();
+        assert!(complaint_id.starts_with(&order.replace("order-", "complaint-")), "{complaint_id} of {order}");
+        assert!(shipped[&order] < e.occurred_at, "a complaint about an order not yet shipped: {e:?}");
+        let d = delivered.get(&order).unwrap_or_else(|| panic!("a complaint about an undelivered order: {e:?}"));
+        before_delivery += (e.occurred_at < *d) as u32;
+        after_window += (e.occurred_at.0 > d.0 + 14 * 24 * HOUR_MS) as u32;
+        *per_order.entry(order).or_default() += 1;
+        let tally = if tiers[&e.seller_id.to_string()] <= Tier::Good {
+            &mut careful
+        } else if tiers[&e.seller_id.to_string()] >= Tier::Poor {
+            &mut careless
+        } else {
+            continue;
+        };
+        if reason.is_assembly_error() {
+            tally.0 += 1;
+        } else {
+            tally.1 += 1;
+        }
+    }
+    assert!(before_delivery > 0 && after_window > 0, "{before_delivery} before delivery, {after_window} after the window");
+    assert!(per_order.values().any(|n| *n == 2) && per_order.values().all(|n| *n <= 2), "some orders get a second complaint");
+    assert!(careful.0 < careful.1, "careful sellers: mostly damaged or other ({careful:?})");
+    assert!(careless.0 > careless.1, "careless sellers: mostly wrong or missing items ({careless:?})");
+}
+
+fn order_of_body(b: &EventBody<'_>) -> String {
+    match b {
+        EventBody::OrderShipped { order_id } | EventBody::OrderDelivered { order_id } => order_id.to_string(),
+        _ => unreachable!("called for shipments and deliveries only"),
+    }
+}
+
+#[test]
 fn anomalies_show_up_in_the_text_at_their_rates() {
     let rates = Anomalies { malformed: 0.02, duplicates: 0.03, out_of_order: 0.0, too_late: 0.0 };
     let text = lines(&GeneratorConfig { anomalies: rates, ..small(9) });

@@ -74,5 +74,6 @@ pub(crate) fn short(m: MetricId) -> &'static str {
         MetricId::FirstContactResolutionShare => "FCR",
         MetricId::CriticFollowupShare => "critics",
         MetricId::SurveyCoverageShare => "surveyed",
+        MetricId::AssemblyAccuracyShare => "accurate",
     }
 }

@@ -1,6 +1,6 @@
 //! Quality gauges: each standard's platform-wide value, the sellers evaluated and the
 //! sellers breaching it, for the latest period of each cadence that every partition has
-//! closed. One series per cadence and metric (5 x 10), plus an opt-in list of worst sellers.
+//! closed. One series per cadence and metric (5 x 13), plus an opt-in list of worst sellers.
 
 use super::Metrics;
 use quality_engine::contract::Timestamp;

@@ -211,5 +211,5 @@ pub fn compare_rows(engine: &BTreeMap<Key, Row>, reference: &BTreeMap<Key, Row>)
 
 /// Reasons found only when state expires, never a verdict on a line.
 pub fn is_expiry_reason(r: RejectReason) -> bool {
-    matches!(r, RejectReason::OrderWithoutCreation | RejectReason::ReplyWithoutMessage)
+    matches!(r, RejectReason::OrderWithoutCreation | RejectReason::ReplyWithoutMessage | RejectReason::ComplaintWithoutOrder)
 }

@@ -10,7 +10,7 @@
 use chrono::{Datelike, Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use quality_engine::actions::ActionPolicy;
-use quality_engine::contract::{decode, CancelledBy, EventBody, RejectReason};
+use quality_engine::contract::{decode, CancelledBy, ComplaintReason, EventBody, RejectReason};
 use quality_engine::methodology::{MetricId, Standards};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -27,7 +27,8 @@ pub const COMPLETE: usize = 8;
 pub const FIRST_CONTACT: usize = 9;
 pub const CRITIC: usize = 10;
 pub const SURVEY: usize = 11;
-pub const N: usize = 12;
+pub const ACCURACY: usize = 12;
+pub const N: usize = 13;
 
 pub const IDS: [&str; N] = [
     "csi",
@@ -42,7 +43,11 @@ pub const IDS: [&str; N] = [
     "first_contact_resolution_share",
     "critic_followup_share",
     "survey_coverage_share",
+    "assembly_accuracy_share",
 ];
+
+/// The default complaint window (section 12): a delivered order is judged this long after its delivery.
+pub const COMPLAINT_WINDOW_MS: i64 = 14 * 24 * 3_600_000;
 
 /// Durations are kept in milliseconds (section 2, "Durations").
 pub fn is_duration(i: usize) -> bool {
@@ -152,14 +157,44 @@ pub enum Step {
 
 #[derive(Debug, Clone)]
 pub enum Kind {
-    Order { order: String, step: Step, ship_by: i64, by_seller: bool, customer: String },
-    Received { msg: String },
-    Replied { msg: String },
-    Inquiry { first_contact: bool },
-    Audit { complete: bool },
-    Review { rating: u8, review: String, order: String, commented: bool },
-    Nps { score: u8, response: String, commented: bool },
-    FollowUp { critic: String },
+    Order {
+        order: String,
+        step: Step,
+        ship_by: i64,
+        by_seller: bool,
+        customer: String,
+    },
+    Received {
+        msg: String,
+    },
+    Replied {
+        msg: String,
+    },
+    Inquiry {
+        first_contact: bool,
+    },
+    Audit {
+        complete: bool,
+    },
+    Review {
+        rating: u8,
+        review: String,
+        order: String,
+        commented: bool,
+    },
+    Nps {
+        score: u8,
+        response: String,
+        commented: bool,
+    },
+    FollowUp {
+        critic: String,
+    },
+    /// Section 12: only a wrong or a missing item is an assembly error.
+    Complaint {
+        order: String,
+        assembly_error: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -202,6 +237,13 @@ fn convert(seller: &str, t: i64, body: &EventBody<'_>) -> Ev {
                 (Some(r), _) => format!("review:{r}"),
                 (None, Some(n)) => format!("nps:{n}"),
                 (None, None) => unreachable!("the decoder requires one"),
+            },
+        },
+        EventBody::OrderComplaint { order_id, reason, .. } => Kind::Complaint {
+            order: order_id.to_string(),
+            assembly_error: match reason {
+                ComplaintReason::WrongItem | ComplaintReason::MissingItem => true,
+                ComplaintReason::Damaged | ComplaintReason::Other => false,
             },
         },
     };
@@ -381,6 +423,8 @@ pub fn compute(arrival: &Arrival, tz: Tz, standards: &Standards) -> Model {
     let mut critics: BTreeMap<(String, String), i64> = BTreeMap::new();
     let mut followed: HashMap<(String, String), i64> = HashMap::new();
     let mut reviewed: HashMap<(String, String), i64> = HashMap::new();
+    // Section 12: the earliest complaint of a wrong or missing item of each order.
+    let mut assembly_errors: HashMap<(String, String), i64> = HashMap::new();
     for e in &arrival.accepted {
         let s = e.seller.as_str();
         match &e.kind {
@@ -423,6 +467,12 @@ pub fn compute(arrival: &Arrival, tz: Tz, standards: &Standards) -> Model {
             Kind::FollowUp { critic } => {
                 let f = followed.entry((e.seller.clone(), critic.clone())).or_insert(e.t);
                 *f = (*f).min(e.t);
+            }
+            Kind::Complaint { order, assembly_error } => {
+                if *assembly_error {
+                    let c = assembly_errors.entry((e.seller.clone(), order.clone())).or_insert(e.t);
+                    *c = (*c).min(e.t);
+                }
             }
             Kind::Nps { score, response, commented } => {
                 if *score <= policy.critics.max_nps_score && *commented {
@@ -485,6 +535,17 @@ pub fn compute(arrival: &Arrival, tz: Tz, standards: &Standards) -> Model {
             Some(&f) if f <= due => put(seller, f, CRITIC, 1, 1, 0),
             _ if due <= max_t => put(seller, due, CRITIC, 0, 1, 1),
             _ => {}
+        }
+    }
+    // Assembly accuracy: every delivered order counts on the day its complaint window ends, once
+    // event time has reached that end; accurate unless an assembly error was complained of at or
+    // before it (however early, even before the delivery).
+    for ((seller, id), o) in &orders {
+        let Some(delivered) = o.delivered else { continue };
+        let end = delivered + COMPLAINT_WINDOW_MS;
+        if end <= max_t {
+            let inaccurate = assembly_errors.get(&(seller.clone(), id.clone())).is_some_and(|&c| c <= end);
+            put(seller, end, ACCURACY, !inaccurate as i64, 1, 0);
         }
     }
     // Surveys: decided at delivery + wait, earliest first (ties by seller, order); at most one

@@ -59,6 +59,10 @@ pub fn rule(m: MetricId) -> &'static str {
              comment, solve the problem and record the follow-up."
         }
         MetricId::SurveyCoverageShare => "Survey coverage ({target}) is the platform's duty: no action is needed from the seller.",
+        MetricId::AssemblyAccuracyShare => {
+            "Pack at least {target} of orders complete and correct: read this week's wrong-item and missing-item complaints, \
+             label storage bins clearly, and check each order against its pick list before sealing the parcel."
+        }
     }
 }
 

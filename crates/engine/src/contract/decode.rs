@@ -3,7 +3,7 @@
 //! The fast path never builds a `serde_json::Value`. Only a payload that serde refuses is
 //! parsed a second time, to name the field at fault in the rejection.
 
-use super::event::{CancelledBy, Channel, Event, EventBody, EventType};
+use super::event::{CancelledBy, Channel, ComplaintReason, Event, EventBody, EventType};
 use super::raw::{Raw, Text};
 use super::reject::{RejectReason, Rejection};
 use super::Timestamp;
@@ -41,6 +41,7 @@ const FIELD_KINDS: &[(&str, FieldKind)] = &[
     ("channel", FieldKind::String),
     ("response_id", FieldKind::String),
     ("score", FieldKind::Integer),
+    ("complaint_id", FieldKind::String),
 ];
 
 #[derive(Clone, Copy)]
@@ -276,6 +277,21 @@ fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {
             }
             EventBody::CriticFollowedUp { review_id, response_id }
         }
+        EventType::OrderComplaint => EventBody::OrderComplaint {
+            order_id: required(raw.order_id.take(), "order_id")?,
+            complaint_id: required(raw.complaint_id.take(), "complaint_id")?,
+            reason: one_of(
+                raw.reason.take(),
+                "reason",
+                &[
+                    ("wrong_item", ComplaintReason::WrongItem),
+                    ("missing_item", ComplaintReason::MissingItem),
+                    ("damaged", ComplaintReason::Damaged),
+                    ("other", ComplaintReason::Other),
+                ],
+            )?,
+            comment: raw.comment.take().map(|t| t.0),
+        },
     };
     Ok(Event { event_id, occurred_at, seller_id, body })
 }
@@ -308,6 +324,8 @@ mod tests {
             r#""type":"nps.submitted","response_id":"n1","customer_id":"c1","score":9"#,
             r#""type":"critic.followed_up","review_id":"v1""#,
             r#""type":"critic.followed_up","response_id":"n1""#,
+            r#""type":"order.complaint","order_id":"o1","complaint_id":"q1","reason":"wrong_item","comment":"a blue one, not red""#,
+            r#""type":"order.complaint","order_id":"o1","complaint_id":"q2","reason":"damaged""#,
         ];
         for body in lines {
             let json = format!("{{{ENV},{body}}}");
@@ -348,6 +366,24 @@ mod tests {
         assert_eq!(reason(&format!(r#"{{{ENV},"type":"critic.followed_up","review_id":"v","response_id":"n"}}"#)).0, RejectReason::InvalidField);
         let deep = "[".repeat(10_000);
         assert_eq!(decode(deep.as_bytes()).unwrap_err().reason, RejectReason::InvalidJson);
+    }
+
+    #[test]
+    fn refuses_broken_complaints_with_the_contracts_reasons() {
+        let complaint = |fields: &str| reason(&format!(r#"{{{ENV},"type":"order.complaint",{fields}}}"#));
+        assert_eq!(complaint(r#""complaint_id":"q","reason":"damaged""#), (RejectReason::MissingField, Some("order_id")));
+        assert_eq!(complaint(r#""order_id":"o","reason":"damaged""#), (RejectReason::MissingField, Some("complaint_id")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":"q""#), (RejectReason::MissingField, Some("reason")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":"q","reason":null"#), (RejectReason::MissingField, Some("reason")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":"","reason":"damaged""#), (RejectReason::InvalidField, Some("complaint_id")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":7,"reason":"damaged""#), (RejectReason::InvalidField, Some("complaint_id")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":"q","reason":"""#), (RejectReason::InvalidField, Some("reason")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":"q","reason":3"#), (RejectReason::InvalidField, Some("reason")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":"q","reason":"late""#), (RejectReason::OutOfRange, Some("reason")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":"q","reason":"Wrong_Item""#), (RejectReason::OutOfRange, Some("reason")));
+        assert_eq!(complaint(r#""order_id":"o","complaint_id":"q","reason":"other","comment":["x"]"#), (RejectReason::InvalidField, Some("comment")));
+        let unknown = format!(r#"{{{ENV},"type":"order.complaint","order_id":"o","complaint_id":"q","reason":"late"}}"#);
+        assert!(decode(unknown.as_bytes()).unwrap_err().detail.contains("wrong_item, missing_item, damaged, other"));
     }
 
     #[test]

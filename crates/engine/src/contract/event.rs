@@ -90,6 +90,15 @@ pub enum EventBody<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         response_id: Option<Cow<'a, str>>,
     },
+    /// A customer complained about a delivered order (wrong or missing items are assembly errors).
+    #[serde(rename = "order.complaint")]
+    OrderComplaint {
+        order_id: Cow<'a, str>,
+        complaint_id: Cow<'a, str>,
+        reason: ComplaintReason,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<Cow<'a, str>>,
+    },
 }
 
 /// Who cancelled an order; only the seller's cancellations count against the seller.
@@ -102,6 +111,27 @@ pub enum CancelledBy {
     Customer,
     /// The platform cancelled (fraud, payment failure, ...).
     Platform,
+}
+
+/// What a customer complains about; only a wrong or a missing item is an assembly error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintReason {
+    /// An item other than the one ordered was packed (assembly error).
+    WrongItem,
+    /// An ordered item was not in the parcel (assembly error).
+    MissingItem,
+    /// An item arrived damaged (not an assembly error: packing or transport).
+    Damaged,
+    /// Anything else (not an assembly error).
+    Other,
+}
+
+impl ComplaintReason {
+    /// Whether the complaint says the order was packed incomplete or wrong (`assembly_accuracy_share`).
+    pub fn is_assembly_error(self) -> bool {
+        matches!(self, ComplaintReason::WrongItem | ComplaintReason::MissingItem)
+    }
 }
 
 /// Where a review came from: the app on the customer's initiative, or an automatic survey.
@@ -143,11 +173,13 @@ pub enum EventType {
     NpsSubmitted,
     /// `critic.followed_up`
     CriticFollowedUp,
+    /// `order.complaint`
+    OrderComplaint,
 }
 
 impl EventType {
     /// Every type, in contract order.
-    pub const ALL: [EventType; 13] = [
+    pub const ALL: [EventType; 14] = [
         EventType::OrderCreated,
         EventType::OrderConfirmed,
         EventType::OrderAssembled,
@@ -161,6 +193,7 @@ impl EventType {
         EventType::ReviewSubmitted,
         EventType::NpsSubmitted,
         EventType::CriticFollowedUp,
+        EventType::OrderComplaint,
     ];
 
     /// The wire name, e.g. `order.created`.
@@ -179,6 +212,7 @@ impl EventType {
             EventType::ReviewSubmitted => "review.submitted",
             EventType::NpsSubmitted => "nps.submitted",
             EventType::CriticFollowedUp => "critic.followed_up",
+            EventType::OrderComplaint => "order.complaint",
         }
     }
 
@@ -198,6 +232,7 @@ impl EventType {
             "review.submitted" => EventType::ReviewSubmitted,
             "nps.submitted" => EventType::NpsSubmitted,
             "critic.followed_up" => EventType::CriticFollowedUp,
+            "order.complaint" => EventType::OrderComplaint,
             _ => return None,
         })
     }
@@ -220,6 +255,7 @@ impl EventBody<'_> {
             EventBody::ReviewSubmitted { .. } => EventType::ReviewSubmitted,
             EventBody::NpsSubmitted { .. } => EventType::NpsSubmitted,
             EventBody::CriticFollowedUp { .. } => EventType::CriticFollowedUp,
+            EventBody::OrderComplaint { .. } => EventType::OrderComplaint,
         }
     }
 }

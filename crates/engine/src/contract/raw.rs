@@ -46,6 +46,8 @@ pub(super) struct Raw<'a> {
     #[serde(borrow)]
     pub(super) response_id: Option<Text<'a>>,
     pub(super) score: Option<i64>,
+    #[serde(borrow)]
+    pub(super) complaint_id: Option<Text<'a>>,
 }
 
 /// A JSON string borrowed from the payload when it has no escapes (serde's own `Cow<str>`

@@ -35,11 +35,13 @@ pub enum RejectReason {
     ReplyWithoutMessage,
     /// A follow-up whose critic (low rating or score with a comment) never arrived before the state expired.
     FollowupWithoutCritic,
+    /// A complaint whose order (its `order.created`) never arrived before the state expired.
+    ComplaintWithoutOrder,
 }
 
 impl RejectReason {
     /// Every reason, for exhaustive counters.
-    pub const ALL: [RejectReason; 14] = [
+    pub const ALL: [RejectReason; 15] = [
         RejectReason::Oversized,
         RejectReason::InvalidUtf8,
         RejectReason::InvalidJson,
@@ -54,6 +56,7 @@ impl RejectReason {
         RejectReason::OrderWithoutCreation,
         RejectReason::ReplyWithoutMessage,
         RejectReason::FollowupWithoutCritic,
+        RejectReason::ComplaintWithoutOrder,
     ];
 
     /// The code as written in dead-letter records and metric labels.
@@ -73,6 +76,7 @@ impl RejectReason {
             RejectReason::OrderWithoutCreation => "order_without_creation",
             RejectReason::ReplyWithoutMessage => "reply_without_message",
             RejectReason::FollowupWithoutCritic => "followup_without_critic",
+            RejectReason::ComplaintWithoutOrder => "complaint_without_order",
         }
     }
 }

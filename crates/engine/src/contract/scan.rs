@@ -60,6 +60,7 @@ pub(super) fn scan<'a>(text: &'a str, raw: &mut Raw<'a>) -> Option<()> {
                 Field::Comment => raw.comment = text(s.opt_string()?),
                 Field::Channel => raw.channel = text(s.opt_string()?),
                 Field::ResponseId => raw.response_id = text(s.opt_string()?),
+                Field::ComplaintId => raw.complaint_id = text(s.opt_string()?),
             }
             if !s.sep()? {
                 break;
@@ -95,6 +96,7 @@ enum Field {
     Channel,
     ResponseId,
     Score,
+    ComplaintId,
 }
 
 impl Field {
@@ -122,6 +124,7 @@ impl Field {
             "channel" => Field::Channel,
             "response_id" => Field::ResponseId,
             "score" => Field::Score,
+            "complaint_id" => Field::ComplaintId,
             _ => return None,
         })
     }

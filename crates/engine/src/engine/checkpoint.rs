@@ -2,7 +2,7 @@
 //! instance a partition moves to, continues exactly where the last one stopped.
 //!
 //! Only what cannot be derived is saved (day accumulators, open orders and messages, answered
-//! messages already forgotten, seen
+//! messages already forgotten, delivered orders awaiting complaints, seen
 //! event ids, the clocks, the fingerprint keys, counters); seller indexes, the active-day
 //! index and the deadline timers are rebuilt on restore. Re-armed deadlines are harmless:
 //! firing one is idempotent (an overdue item is counted once, and never when its step came
@@ -12,7 +12,7 @@ use super::acting::EarlyFollowUp;
 use super::{Engine, Item, SellerState};
 use crate::actions::{Critic, Ladder, ReasonTally};
 use crate::output::{Output, Stats};
-use crate::state::{DayAccs, DayRing, Deadlines, Dedup, Fingerprinter, FpMap, MessageState, OrderState, TimerKind, NONE};
+use crate::state::{Accuracy, DayAccs, DayRing, Deadlines, Dedup, Fingerprinter, FpMap, MessageState, OrderState, TimerKind, NONE};
 use crate::window::{Day, Period};
 use crate::EngineConfig;
 use serde::{Deserialize, Serialize};
@@ -116,6 +116,8 @@ struct Snapshot {
     early_followups: Vec<(u128, EarlyFollowUp)>,
     early_reviews: Vec<(u128, i64)>,
     surveyed: Vec<(u128, i64)>,
+    accuracy: Vec<(u128, Accuracy)>,
+    accuracy_closed: Vec<(u128, i64)>,
     messages: Vec<(u128, MessageState)>,
     answered: Vec<(u128, i64)>,
     event_ids: BTreeMap<i64, Vec<u128>>,
@@ -159,6 +161,8 @@ impl Engine {
             early_followups: sorted(&self.early_followups),
             early_reviews: sorted(&self.early_reviews),
             surveyed: sorted(&self.surveyed),
+            accuracy: sorted(&self.accuracy),
+            accuracy_closed: sorted(&self.accuracy_closed),
             messages: sorted(&self.messages),
             answered: sorted(&self.answered),
             event_ids: self.dedup.by_day().clone(),
@@ -223,6 +227,13 @@ impl Engine {
         e.early_followups = s.early_followups.into_iter().collect();
         e.early_reviews = s.early_reviews.into_iter().collect();
         e.surveyed = s.surveyed.into_iter().collect();
+        for (key, a) in s.accuracy {
+            if a.delivered != NONE && !a.judged {
+                e.deadlines.push(a.window_end, (TimerKind::ComplaintWindow, Item::Accuracy(key, a.generation)));
+            }
+            e.accuracy.insert(key, a);
+        }
+        e.accuracy_closed = s.accuracy_closed.into_iter().collect();
         for (key, m) in s.messages {
             if m.received != NONE {
                 e.deadlines.push(m.received + targets.respond_ms(m.received), (TimerKind::Respond, Item::Message(key, m.generation)));

@@ -16,6 +16,8 @@ pub struct EngineConfig {
     pub allowed_lateness_ms: i64,
     /// How long an order or conversation that never completes is kept before it is given up.
     pub state_ttl_ms: i64,
+    /// How long after delivery a complaint of a wrong or missing item makes the order inaccurate.
+    pub complaint_window_ms: i64,
     /// Targets and composite parameters, by version and effective date.
     pub standards: VersionedStandards,
     /// What moves event time forward (and with it deadlines and the watermark).
@@ -37,12 +39,13 @@ pub enum Clock {
 }
 
 impl Default for EngineConfig {
-    /// Europe/Moscow, 48 h lateness, 30 days of state, the regulation's standards and actions.
+    /// Europe/Moscow, 48 h lateness, 30 days of state, a 14-day complaint window, the regulation's standards and actions.
     fn default() -> Self {
         EngineConfig {
             timezone: chrono_tz::Europe::Moscow,
             allowed_lateness_ms: 48 * HOUR_MS,
             state_ttl_ms: 30 * DAY_MS,
+            complaint_window_ms: 14 * DAY_MS,
             standards: VersionedStandards::default(),
             clock: Clock::default(),
             actions: ActionPolicy::default(),

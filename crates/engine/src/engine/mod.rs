@@ -5,6 +5,7 @@
 //! contributions to the seller's day accumulators, fire deadlines the event time has reached,
 //! and advance the watermark, which finalizes every window it passes.
 
+mod accuracy;
 mod acting;
 mod checkpoint;
 mod config;
@@ -17,7 +18,9 @@ use crate::actions::{Critic, CriticSource, Ladder, ReasonTally};
 use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timestamp};
 use crate::methodology::MetricId;
 use crate::output::{DeadLetter, Output, Stats, Verdict};
-use crate::state::{DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, MessageState, OrderState, Step, Targets, TimerKind, TimerWheel, NONE};
+use crate::state::{
+    Accuracy, DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, MessageState, OrderState, Step, Targets, TimerKind, TimerWheel, NONE,
+};
 use crate::window::{Calendar, Day, Period};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -49,6 +52,7 @@ enum Item {
     Order(u128, u32),
     Message(u128, u32),
     Critic(u128, u32),
+    Accuracy(u128, u32),
 }
 
 /// Sizes of the engine's state, for telemetry and the memory benchmark.
@@ -108,6 +112,12 @@ pub struct Engine {
     surveyed: FpMap<i64>,
     /// Survey decisions, due when the watermark passes delivery plus the wait.
     surveys_due: TimerWheel<(u128, u32)>,
+    /// Delivered orders awaiting the end of their complaint window, and complaints awaiting
+    /// their delivery, by order key.
+    accuracy: FpMap<Accuracy>,
+    /// Orders judged and forgotten, until their window end plus the state TTL: a later
+    /// complaint about one changes nothing (instead of looking like an orphan).
+    accuracy_closed: FpMap<i64>,
     /// Watermark of the last sweep of open orders and messages.
     swept_at: i64,
     fired: Vec<(i64, (TimerKind, Item))>,
@@ -154,6 +164,8 @@ impl Engine {
             early_reviews: FpMap::default(),
             surveyed: FpMap::default(),
             surveys_due: TimerWheel::new(DEADLINE_RESOLUTION_MS),
+            accuracy: FpMap::default(),
+            accuracy_closed: FpMap::default(),
             swept_at: NONE,
             fired: Vec::new(),
             dedup: Dedup::default(),
@@ -319,12 +331,17 @@ impl Engine {
             EventBody::OrderCreated { order_id, ship_by, customer_id } => {
                 let item = self.order_step(seller, order_id, Step::Created { ship_by: ship_by.0 }, t)?;
                 self.order_customer(item, customer_id);
+                self.order_known(item);
                 Some(item)
             }
             EventBody::OrderConfirmed { order_id } => Some(self.order_step(seller, order_id, Step::Confirmed, t)?),
             EventBody::OrderAssembled { order_id } => Some(self.order_step(seller, order_id, Step::Assembled, t)?),
             EventBody::OrderShipped { order_id } => Some(self.order_step(seller, order_id, Step::Shipped, t)?),
-            EventBody::OrderDelivered { order_id } => Some(self.order_step(seller, order_id, Step::Delivered, t)?),
+            EventBody::OrderDelivered { order_id } => {
+                let item = self.order_step(seller, order_id, Step::Delivered, t)?;
+                self.await_complaints(seller, order_id, t);
+                Some(item)
+            }
             EventBody::OrderCancelled { order_id, cancelled_by, .. } => {
                 let by_seller = *cancelled_by == crate::contract::CancelledBy::Seller;
                 Some(self.order_step(seller, order_id, Step::Cancelled { by_seller }, t)?)
@@ -360,6 +377,10 @@ impl Engine {
                     (None, Some(id)) => self.follow_up(seller, CriticSource::Nps, id, t),
                     (None, None) => {}
                 }
+                None
+            }
+            EventBody::OrderComplaint { order_id, reason, .. } => {
+                self.complaint(seller, order_id, reason.is_assembly_error(), t);
                 None
             }
         };
@@ -477,6 +498,10 @@ impl Engine {
                     self.report_critic(key);
                     seller
                 }
+                Item::Accuracy(key, generation) => self.accuracy.get_mut(&key).filter(|a| a.generation == generation).map(|a| {
+                    a.judge(&mut self.fx);
+                    a.seller
+                }),
             };
             if let Some(seller) = seller {
                 self.apply_effects(seller, None);
@@ -536,6 +561,7 @@ impl Engine {
             false
         });
         self.sweep_actions(watermark, &mut orphans);
+        self.sweep_accuracy(watermark, &mut orphans);
         orphans.sort_by(|a, b| (a.0, &a.1.payload).cmp(&(b.0, &b.1.payload)));
         for (_, dead) in orphans {
             self.stats.count_rejection(dead.reason);

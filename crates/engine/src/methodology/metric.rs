@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How many metrics the catalogue has; accumulators are fixed-size arrays of this length.
-pub const METRIC_COUNT: usize = 12;
+pub const METRIC_COUNT: usize = 13;
 
 /// A standard of the regulation, by its stable id (used in config, storage, labels, dashboards).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -34,6 +34,8 @@ pub enum MetricId {
     CriticFollowupShare,
     /// Share of eligible delivered orders that got a review or a survey request.
     SurveyCoverageShare,
+    /// Share of delivered orders without a complaint of a wrong or missing item within the complaint window.
+    AssemblyAccuracyShare,
 }
 
 /// The unit a metric's value is expressed in.
@@ -89,6 +91,7 @@ impl MetricId {
         MetricId::FirstContactResolutionShare,
         MetricId::CriticFollowupShare,
         MetricId::SurveyCoverageShare,
+        MetricId::AssemblyAccuracyShare,
     ];
 
     /// Position in [`MetricId::ALL`], the index into accumulator arrays.
@@ -111,6 +114,7 @@ impl MetricId {
             MetricId::FirstContactResolutionShare => "first_contact_resolution_share",
             MetricId::CriticFollowupShare => "critic_followup_share",
             MetricId::SurveyCoverageShare => "survey_coverage_share",
+            MetricId::AssemblyAccuracyShare => "assembly_accuracy_share",
         }
     }
 
@@ -134,6 +138,7 @@ impl MetricId {
             MetricId::FirstContactResolutionShare => "First-contact resolution",
             MetricId::CriticFollowupShare => "Critics followed up",
             MetricId::SurveyCoverageShare => "Survey coverage",
+            MetricId::AssemblyAccuracyShare => "Assembly accuracy",
         }
     }
 

@@ -80,7 +80,8 @@ impl Standards {
 }
 
 impl Default for Standards {
-    /// The regulation's targets (Appendix 2) and the product's composite defaults.
+    /// The regulation's targets (Appendix 2) and the product's composite defaults; assembly
+    /// accuracy's target is the product's (the regulation sets the standard without a number).
     fn default() -> Self {
         const H: f64 = 3600.0;
         let std = |m: MetricId, target: f64, weight: f64, floor: f64, ideal: f64| {
@@ -95,7 +96,7 @@ impl Default for Standards {
             std(MetricId::Nps, 60.0, 0.10, 0.0, 100.0),
             std(MetricId::PositiveReviewShare, 0.90, 0.10, 0.5, 1.0),
             std(MetricId::ConfirmationTimeAvg, 2.0 * H, 0.10, 8.0 * H, 0.0),
-            std(MetricId::AssemblyTimeAvg, 24.0 * H, 0.10, 72.0 * H, 0.0),
+            std(MetricId::AssemblyTimeAvg, 24.0 * H, 0.05, 72.0 * H, 0.0),
             std(MetricId::OnTimeHandoverShare, 0.95, 0.10, 0.5, 1.0),
             std(MetricId::SellerCancellationShare, 0.02, 0.10, 0.10, 0.0),
             std(MetricId::ResponseTimeAvg, 0.5 * H, 0.10, 4.0 * H, 0.0),
@@ -103,6 +104,7 @@ impl Default for Standards {
             std(MetricId::FirstContactResolutionShare, 0.85, 0.05, 0.5, 1.0),
             std(MetricId::CriticFollowupShare, 1.0, 0.0, 0.5, 1.0),
             std(MetricId::SurveyCoverageShare, 1.0, 0.0, 0.5, 1.0),
+            std(MetricId::AssemblyAccuracyShare, 0.99, 0.05, 0.9, 1.0),
         ])
     }
 }
@@ -159,6 +161,9 @@ mod tests {
         assert_eq!(s.get(MetricId::ConfirmationTimeAvg).target, 7200.0);
         assert_eq!(s.get(MetricId::ResponseTimeAvg).target, 1800.0);
         assert_eq!(s.get(MetricId::SellerCancellationShare).target, 0.02);
+        assert_eq!(s.get(MetricId::AssemblyAccuracyShare).target, 0.99);
+        assert_eq!((s.get(MetricId::AssemblyTimeAvg).weight, s.get(MetricId::AssemblyAccuracyShare).weight), (0.05, 0.05));
+        assert!(s.get(MetricId::AssemblyAccuracyShare).cadences.contains(&Cadence::Day));
         assert!(!s.get(MetricId::Csi).cadences.contains(&Cadence::Day));
         assert!(s.get(MetricId::ResponseTimeAvg).cadences.contains(&Cadence::Day));
         assert!((s.0.iter().map(|s| s.weight).sum::<f64>() - 1.0).abs() < 1e-12);

@@ -56,6 +56,8 @@ pub enum TimerKind {
     Respond,
     /// Critic not followed up within the SLA.
     FollowUp,
+    /// A delivered order's complaint window ended: it is judged for assembly accuracy.
+    ComplaintWindow,
 }
 
 impl TimerKind {
@@ -67,6 +69,7 @@ impl TimerKind {
             TimerKind::Handover => MetricId::OnTimeHandoverShare,
             TimerKind::Respond => MetricId::ResponseTimeAvg,
             TimerKind::FollowUp => MetricId::CriticFollowupShare,
+            TimerKind::ComplaintWindow => MetricId::AssemblyAccuracyShare,
         }
     }
 

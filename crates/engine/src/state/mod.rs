@@ -1,10 +1,12 @@
-//! The engine's state: per-day accumulators, open orders and conversations, seen event ids, timers.
+//! The engine's state: per-day accumulators, open orders and conversations, delivered orders
+//! awaiting complaints, seen event ids, timers.
 //!
 //! Everything here is bounded by the open windows and the configured state TTL, never by the
 //! number of events: days are dropped once no open window needs them, orders and messages
 //! once their last step is final, event ids once the watermark passes them.
 
 mod accs;
+mod accuracy;
 mod days;
 mod dedup;
 mod fingerprint;
@@ -12,6 +14,7 @@ mod lifecycle;
 mod timers;
 
 pub use accs::{Acc, DayAccs};
+pub use accuracy::Accuracy;
 pub use days::DayRing;
 pub use dedup::Dedup;
 pub use fingerprint::{Fingerprinter, FpMap};
