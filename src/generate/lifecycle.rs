@@ -5,7 +5,7 @@
 //! rest by arrival. Steps of one order or conversation have strictly increasing times.
 
 use super::format::{cancel_reasons, HIGH_COMMENTS, NPS_COMMENTS, REVIEW_REASONS};
-use super::profile::Profile;
+use super::profile::{Profile, Trend};
 use super::rng::Rng;
 use super::zone::Zone;
 use quality_engine::contract::{CancelledBy, Channel, DAY_MS, HOUR_MS};
@@ -118,6 +118,8 @@ pub struct Seller {
     pub wire: Rng,
     /// Draws follow-ups of critics (its own stream, so the rest of the run does not change with it).
     care: Rng,
+    /// How its quality drifts over the days (`None`: it keeps its profile).
+    trend: Option<Trend>,
     orders: u32,
     conversations: u32,
     nps: u32,
@@ -129,7 +131,20 @@ impl Seller {
         let mut world = Rng::new(seed, 2 * number as u64);
         let profile = Profile::draw(&mut world);
         let care = Rng::new(seed ^ 0x5eed_ca7e, number as u64);
-        Seller { number, profile, world, wire: Rng::new(seed, 2 * number as u64 + 1), care, orders: 0, conversations: 0, nps: 0 }
+        Seller { number, profile, world, wire: Rng::new(seed, 2 * number as u64 + 1), care, orders: 0, conversations: 0, nps: 0, trend: None }
+    }
+
+    /// Seller `number` whose quality drifts (see [`Profile::drifting`]); its profile is set
+    /// day by day with [`Seller::drift`].
+    pub fn drifting(seed: u64, number: u32, trend: Trend) -> Seller {
+        Seller { profile: Profile::drifting(trend, 0.0), trend: Some(trend), ..Seller::new(seed, number) }
+    }
+
+    /// Moves a drifting seller's profile to `progress` through the simulated days (0 to 1).
+    pub fn drift(&mut self, progress: f64) {
+        if let Some(trend) = self.trend {
+            self.profile = Profile::drifting(trend, progress);
+        }
     }
 }
 
