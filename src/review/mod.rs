@@ -16,12 +16,12 @@ mod quarter;
 mod stats;
 mod trend;
 
-pub use cells::{cadences, Basis, QuarterCell, QuarterCells, QUARTER_CADENCE};
+pub use cells::{cadences, Basis, QuarterCell};
 pub use markdown::render_markdown;
 pub use model::{Method, Period, QuarterCounts, Review, Revision, SellerReview, StandardReview, TrendCounts, WeekShare};
 pub use propose::{render_toml, Proposal};
 pub use quarter::{BadQuarter, Quarter};
-pub use stats::{fit, t_central, t_quantile, Fit, CONFIDENCE};
+pub use stats::CONFIDENCE;
 pub use trend::{Trend, Verdict, MIN_WEEKS};
 
 /// The review as pretty-printed JSON (the serde form of [`Review`]).
