@@ -31,6 +31,7 @@ Examples:
   quality-pipeline run --source kafka --sink clickhouse --brokers 127.0.0.1:9092 --clickhouse-url http://127.0.0.1:8123
   quality-pipeline norms --from file:out/ --pass-rate 0.9 --out norms.toml   # targets from history
   quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/ --format html --out report.html
+  quality-pipeline review --quarter 2025-Q1 --from out/ --propose revision.toml   # quarterly trends, standards revision
   quality-pipeline bench --sellers 10000 --days 90        # throughput and memory figures
   quality-pipeline import olist tests/data/olist --out olist.ndjson   # real data as events
   quality-pipeline demo --olist tests/data/olist  # real data: the worst sellers of a month";
@@ -114,6 +115,22 @@ the stored one; values, numerators, denominators and overdue counts stay. It pri
 standard whose target or statuses changed (docs/methodology.md, section 14). Escalations, leaders
 and tiers already decided are not revisited.")]
     Backfill(BackfillArgs),
+    /// The quarterly trend review (regulation, Appendix 2, section 5): trends per seller and standard, platform pass shares, proposed targets.
+    #[command(after_help = "Examples:
+  quality-pipeline review --quarter 2025-Q1 --from out/                          # Markdown on stdout
+  quality-pipeline review --quarter 2025-Q1 --from out/ --propose revision.toml  # and the proposed standards revision
+  quality-pipeline review --quarter 2025-Q1 --from out/ --format json --out review.json
+  quality-pipeline review --quarter 2025-Q1 --clickhouse --clickhouse-url http://127.0.0.1:8123
+  quality-pipeline --config quality.toml review --quarter 2018-Q1 --from out/ --timezone America/Sao_Paulo
+
+Quarters are calendar quarters (Q1 = January to March) of the config's time zone; an ISO week
+belongs to the quarter holding its Thursday. From final rows only: per seller and standard the
+quarter's value, the weeks failed and the least-squares slope of the weekly values with its 95 %
+band (improving / stable / declining; insufficient below 4 weekly values); per week the share of
+judged sellers passing; and a proposed target per standard by the norms method over the quarter's
+weekly (daily for daily standards) rows, which --propose writes as a [[standards.revisions]]
+entry effective from the next quarter (docs/methodology.md, section 13).")]
+    Review(ReviewArgs),
 }
 
 /// Shape of a synthetic stream.
@@ -140,6 +157,10 @@ pub struct StreamArgs {
     /// Leave out malformed, duplicate, out-of-order and too-late events.
     #[arg(long)]
     pub clean: bool,
+    /// Add two sellers whose quality drifts over the days, a planted trend for `review`: seller
+    /// N+1 improves from the failing to the excellent tier, seller N+2 declines (N = --sellers).
+    #[arg(long)]
+    pub trends: bool,
 }
 
 /// `generate` arguments.
@@ -459,6 +480,56 @@ pub struct ReportArgs {
     /// Override the config's time zone (it decides which critics were received in the week).
     #[arg(long)]
     pub timezone: Option<String>,
+}
+
+/// `review` arguments.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The calendar quarter, YYYY-Qn (e.g. 2025-Q1, January to March).
+    #[arg(long, value_name = "YYYY-Qn")]
+    pub quarter: String,
+    /// A file sink's directory (`run --sink file:DIR`; `file:DIR` works too).
+    #[arg(long, value_name = "DIR", required_unless_present = "use_clickhouse", conflicts_with = "use_clickhouse")]
+    pub from: Option<String>,
+    /// Read the results from ClickHouse instead (the `standards` view; see --clickhouse-url).
+    #[arg(long = "clickhouse")]
+    pub use_clickhouse: bool,
+    /// ClickHouse connection, for --clickhouse.
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Md)]
+    pub format: ReviewFormat,
+    /// Write the review here instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Also write the proposed standards revision (TOML, a [[standards.revisions]] entry) here.
+    #[arg(long, value_name = "FILE")]
+    pub propose: Option<PathBuf>,
+    /// Share of the quarter's cells a proposed target must pass, in (0, 1].
+    #[arg(long, default_value_t = 0.9, value_name = "SHARE")]
+    pub pass_rate: f64,
+    /// Least observations (the metric's denominator) for a weekly or daily cell to count in the proposal.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub min_sample: i64,
+    /// Least cells for a proposal; a standard with fewer gets none.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub min_cells: u64,
+    /// Sellers listed per standard among those declining the most.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub top: usize,
+    /// Override the config's time zone (the calendar of the stored rows, named in the review).
+    #[arg(long)]
+    pub timezone: Option<String>,
+}
+
+/// Formats of the quarterly review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReviewFormat {
+    /// Markdown.
+    Md,
+    /// JSON (the review's data model, every seller included).
+    Json,
 }
 
 /// Formats of the weekly report.

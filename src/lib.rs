@@ -11,6 +11,8 @@ pub mod kafka;
 pub mod norms;
 pub mod pipeline;
 pub mod report;
+pub mod results;
+pub mod review;
 pub mod sink;
 pub mod source;
 pub mod stream;

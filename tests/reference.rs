@@ -90,6 +90,7 @@ fn stream(c: &Case) -> Vec<String> {
         seed: c.seed,
         orders_per_seller_day: 6.0,
         anomalies: Anomalies::default(),
+        trends: false,
     };
     generate(&cfg).collect()
 }

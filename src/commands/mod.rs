@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod norms;
 pub mod produce;
 pub mod report;
+pub mod review;
 pub mod run;
 pub mod topics;
 
@@ -31,6 +32,7 @@ fn generator_config(stream: &StreamArgs, timezone: Tz) -> GeneratorConfig {
         seed: stream.seed,
         orders_per_seller_day: stream.orders_per_day,
         anomalies: if stream.clean { Anomalies::none() } else { Anomalies::default() },
+        trends: stream.trends,
     }
 }
 

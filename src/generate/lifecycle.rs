@@ -5,7 +5,7 @@
 //! rest by arrival. Steps of one order or conversation have strictly increasing times.
 
 use super::format::{cancel_reasons, HIGH_COMMENTS, NPS_COMMENTS, REVIEW_REASONS};
-use super::profile::Profile;
+use super::profile::{Profile, Trend};
 use super::rng::Rng;
 use super::zone::Zone;
 use quality_engine::contract::{CancelledBy, Channel, ComplaintReason, DAY_MS, HOUR_MS};
@@ -131,6 +131,8 @@ pub struct Seller {
     claims: Rng,
     /// Draws the complaints' arrival delays and anomalies, so that other events arrive as without complaints.
     claims_wire: Rng,
+    /// How its quality drifts over the days (`None`: it keeps its profile).
+    trend: Option<Trend>,
     orders: u32,
     conversations: u32,
     nps: u32,
@@ -145,7 +147,19 @@ impl Seller {
         let mut claims = Rng::new(seed ^ 0xc1a1_5eed, 2 * number as u64);
         profile.assembly_errors = (profile.assembly_errors * claims.lognormal(1.0, 0.3)).min(1.0);
         let claims_wire = Rng::new(seed ^ 0xc1a1_5eed, 2 * number as u64 + 1);
-        Seller { number, profile, world, wire: Rng::new(seed, 2 * number as u64 + 1), care, claims, claims_wire, orders: 0, conversations: 0, nps: 0 }
+        Seller {
+            number,
+            profile,
+            world,
+            wire: Rng::new(seed, 2 * number as u64 + 1),
+            care,
+            claims,
+            claims_wire,
+            trend: None,
+            orders: 0,
+            conversations: 0,
+            nps: 0,
+        }
     }
 
     /// The stream that draws how `kind` arrives: complaints have their own.
@@ -153,6 +167,19 @@ impl Seller {
         match kind {
             Kind::OrderComplaint { .. } => &mut self.claims_wire,
             _ => &mut self.wire,
+        }
+    }
+
+    /// Seller `number` whose quality drifts (see [`Profile::drifting`]); its profile is set
+    /// day by day with [`Seller::drift`].
+    pub fn drifting(seed: u64, number: u32, trend: Trend) -> Seller {
+        Seller { profile: Profile::drifting(trend, 0.0), trend: Some(trend), ..Seller::new(seed, number) }
+    }
+
+    /// Moves a drifting seller's profile to `progress` through the simulated days (0 to 1).
+    pub fn drift(&mut self, progress: f64) {
+        if let Some(trend) = self.trend {
+            self.profile = Profile::drifting(trend, progress);
         }
     }
 }

@@ -15,7 +15,7 @@
 //! simulated one at a time and only events not yet emitted are kept, in compact form.
 //!
 //! * `rng`: the seeded PRNG and its distributions.
-//! * `profile`: the sellers' quality tiers.
+//! * `profile`: the sellers' quality tiers, and the drifting sellers of the `trends` option.
 //! * `zone`: local time, offsets and working hours.
 //! * `lifecycle`: what happens to orders (complaints included), conversations and NPS answers.
 //! * `arrival`: arrival delays, anomalies and the arrival-ordered queue.
@@ -31,7 +31,7 @@ mod rng;
 mod tests;
 mod zone;
 
-pub use profile::Tier;
+pub use profile::{Tier, Trend};
 
 use arrival::{Arrivals, Pending};
 use chrono::{Datelike, Days, NaiveDate};
@@ -57,10 +57,15 @@ pub struct GeneratorConfig {
     pub orders_per_seller_day: f64,
     /// Transport anomalies to inject.
     pub anomalies: Anomalies,
+    /// Adds two drifting sellers after the others, a planted trend for `review`: number
+    /// `sellers + 1` improves steadily from the failing to the excellent tier over the days,
+    /// number `sellers + 2` declines from excellent to failing ([`Trend`]). The other sellers
+    /// behave the same either way.
+    pub trends: bool,
 }
 
 impl Default for GeneratorConfig {
-    /// 40 sellers over four weeks from Monday 2026-10-26 in Moscow, 6 orders a day, realistic noise.
+    /// 40 sellers over four weeks from Monday 2026-10-26 in Moscow, 6 orders a day, realistic noise, no drifting sellers.
     fn default() -> Self {
         GeneratorConfig {
             sellers: 40,
@@ -70,6 +75,7 @@ impl Default for GeneratorConfig {
             seed: 42,
             orders_per_seller_day: 6.0,
             anomalies: Anomalies::default(),
+            trends: false,
         }
     }
 }
@@ -115,8 +121,13 @@ pub fn generate(cfg: &GeneratorConfig) -> Generator {
     let from = first.unwrap_or(0).saturating_sub(2 * DAY_MS);
     let zone = Zone::new(tz, from, horizon.saturating_add(10 * DAY_MS));
     let orders = if cfg.orders_per_seller_day.is_nan() { 0.0 } else { cfg.orders_per_seller_day.max(0.0) };
+    let mut sellers: Vec<Seller> = (1..=cfg.sellers).map(|n| Seller::new(cfg.seed, n)).collect();
+    if cfg.trends {
+        sellers.push(Seller::drifting(cfg.seed, cfg.sellers + 1, Trend::Improving));
+        sellers.push(Seller::drifting(cfg.seed, cfg.sellers + 2, Trend::Declining));
+    }
     Generator {
-        sellers: (1..=cfg.sellers).map(|n| Seller::new(cfg.seed, n)).collect(),
+        sellers,
         ctx: Ctx { zone, seed: cfg.seed },
         arrivals: Arrivals::new(&cfg.anomalies, horizon),
         start: cfg.start,
@@ -147,7 +158,8 @@ pub struct Generator {
 }
 
 impl Generator {
-    /// Each seller's id and the tier it was drawn from: the ground truth behind its standards.
+    /// Each seller's id and the tier it was drawn from (a drifting seller's: the tier it starts
+    /// from): the ground truth behind its standards.
     pub fn sellers(&self) -> impl Iterator<Item = (String, Tier)> + '_ {
         self.sellers.iter().map(|s| (format!("seller-{:04}", s.number), s.profile.tier))
     }
@@ -174,7 +186,9 @@ impl Generator {
             return more;
         };
         let day = Day { start: self.next_start, end, weekday: date.weekday().num_days_from_monday(), orders: self.orders };
+        let progress = if self.days > 1 { f64::from(self.next_day) / f64::from(self.days - 1) } else { 0.0 };
         for seller in &mut self.sellers {
+            seller.drift(progress);
             lifecycle::seller_day(seller, &day, &self.ctx.zone, &mut self.scratch);
             for fact in self.scratch.drain(..) {
                 self.arrivals.schedule(fact, seller.wire_for(fact.kind));

@@ -5,6 +5,10 @@
 //! tiers are tuned around: confirmation 2 h, assembly 24 h, on-time handover 95 %, seller
 //! cancellations <= 2 %, assembly accuracy 99 %, first answer 30 min, complete answers 100 %,
 //! first-contact resolution 85 %, CSI 4.5, positive reviews 90 %, NPS 60.
+//!
+//! A drifting seller ([`Trend`], the generator's `trends` option) has no tier of its own: its
+//! parameters move steadily from the failing tier's to the excellent tier's over the days, or
+//! back, so that its weekly values have a planted trend.
 
 use super::rng::Rng;
 
@@ -98,6 +102,19 @@ impl Tier {
     }
 }
 
+/// The direction of a drifting seller's quality over the simulated days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trend {
+    /// The failing tier's parameters on the first day, the excellent tier's on the last.
+    Improving,
+    /// The excellent tier's parameters on the first day, the failing tier's on the last.
+    Declining,
+}
+
+/// Orders of a drifting seller relative to the configured mean: a large seller, so that its
+/// weekly values are precise enough for its trend to show week after week.
+pub const TREND_VOLUME: f64 = 3.0;
+
 /// When a seller's staff confirm orders and answer messages, in local hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkHours {
@@ -172,6 +189,43 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// A drifting seller's profile on a day at `progress` through the simulated days (0 on the
+    /// first, 1 on the last): each rate, duration and rating weight is interpolated linearly
+    /// between the failing and the excellent tier (no jitter), the volume is [`TREND_VOLUME`],
+    /// and someone is on duty around the clock. `tier` names the tier it starts from.
+    pub fn drifting(trend: Trend, progress: f64) -> Profile {
+        let (worst, best) = (Tier::Failing.base(), Tier::Excellent.base());
+        let progress = if progress.is_nan() { 0.0 } else { progress.clamp(0.0, 1.0) };
+        let f = match trend {
+            Trend::Improving => progress,
+            Trend::Declining => 1.0 - progress,
+        };
+        let mix = |a: f64, b: f64| a * (1.0 - f) + b * f;
+        let mut p = worst.clone();
+        p.tier = match trend {
+            Trend::Improving => Tier::Failing,
+            Trend::Declining => Tier::Excellent,
+        };
+        p.volume = TREND_VOLUME;
+        p.confirm_median_h = mix(worst.confirm_median_h, best.confirm_median_h);
+        p.assemble_median_h = mix(worst.assemble_median_h, best.assemble_median_h);
+        p.on_time = mix(worst.on_time, best.on_time);
+        p.seller_cancel = mix(worst.seller_cancel, best.seller_cancel);
+        p.answer_rate = mix(worst.answer_rate, best.answer_rate);
+        p.reply_median_min = mix(worst.reply_median_min, best.reply_median_min);
+        p.first_contact = mix(worst.first_contact, best.first_contact);
+        p.complete = mix(worst.complete, best.complete);
+        p.assembly_errors = mix(worst.assembly_errors, best.assembly_errors);
+        p.review_rate = mix(worst.review_rate, best.review_rate);
+        p.ratings = std::array::from_fn(|i| mix(worst.ratings[i], best.ratings[i]));
+        p.promoters = mix(worst.promoters, best.promoters);
+        p.detractors = mix(worst.detractors, best.detractors);
+        p.hours = best.hours;
+        p
+    }
+}
+
 /// Scales the failure probability `1 - p` by a random factor around 1, keeping `p` in [0, 1].
 fn jitter_failure(rng: &mut Rng, p: f64) -> f64 {
     (1.0 - (1.0 - p) * rng.lognormal(1.0, 0.3)).clamp(0.0, 1.0)
@@ -207,6 +261,24 @@ mod tests {
         }
         let breaching = tiers.iter().filter(|t| **t >= Tier::Poor).count();
         assert!((200..500).contains(&breaching), "{breaching}");
+    }
+
+    #[test]
+    fn drifting_sellers_move_linearly_between_the_failing_and_the_excellent_tier() {
+        let (worst, best) = (Tier::Failing.base(), Tier::Excellent.base());
+        let first = Profile::drifting(Trend::Improving, 0.0);
+        assert_eq!((first.tier, first.confirm_median_h, first.on_time, first.ratings), (Tier::Failing, 4.5, 0.85, worst.ratings));
+        let last = Profile::drifting(Trend::Improving, 1.0);
+        assert_eq!((last.confirm_median_h, last.reply_median_min, last.promoters, last.ratings), (0.25, 4.0, 0.82, best.ratings));
+        assert_eq!(Profile::drifting(Trend::Improving, 0.5).confirm_median_h, (4.5 + 0.25) / 2.0);
+        assert_eq!(Profile::drifting(Trend::Declining, 0.0).tier, Tier::Excellent);
+        assert_eq!(Profile::drifting(Trend::Declining, 0.25).assemble_median_h, Profile::drifting(Trend::Improving, 0.75).assemble_median_h);
+        assert_eq!(Profile::drifting(Trend::Declining, 7.0).on_time, worst.on_time, "progress is clamped to [0, 1]");
+        for p in [first, last] {
+            assert_eq!(p.volume, TREND_VOLUME);
+            assert!(p.hours.always());
+            assert!((p.ratings.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
     }
 
     #[test]

@@ -53,6 +53,50 @@ fn a_seller_behaves_the_same_whatever_the_number_of_sellers() {
 }
 
 #[test]
+fn trends_add_two_drifting_sellers_and_change_nobody_else() {
+    let cfg = quiet(GeneratorConfig { sellers: 3, days: 28, ..small(6) });
+    let plain = lines(&cfg);
+    let with = lines(&GeneratorConfig { trends: true, ..cfg.clone() });
+    let of =
+        |ls: &[String], seller: &str| -> Vec<String> { ls.iter().filter(|l| l.contains(&format!("\"seller_id\":\"{seller}\""))).cloned().collect() };
+    let planted = of(&with, "seller-0004").len() + of(&with, "seller-0005").len();
+    assert_eq!(with.len(), plain.len() + planted, "only seller-0004 and seller-0005 are added");
+    for seller in ["seller-0001", "seller-0002", "seller-0003"] {
+        assert_eq!(of(&with, seller), of(&plain, seller), "{seller}");
+    }
+    let g = generate(&GeneratorConfig { trends: true, ..cfg });
+    assert_eq!(g.sellers().skip(3).collect::<Vec<_>>(), [("seller-0004".into(), Tier::Failing), ("seller-0005".into(), Tier::Excellent)]);
+    // The improving seller confirms orders faster in the last week than in the first, the
+    // declining one slower (days counted from Monday 2026-10-26, Moscow).
+    let start = Timestamp::parse_rfc3339("2026-10-26T00:00:00+03:00").unwrap().0;
+    let confirm_hours = |seller: &str, first_week: bool| -> f64 {
+        let mine = of(&with, seller);
+        let evs = events(&mine);
+        let mut created = HashMap::new();
+        let mut hours = Vec::new();
+        for e in evs.iter().filter(|e| order_of(e).is_some()) {
+            let (id, _) = order_of(e).unwrap();
+            match &e.body {
+                EventBody::OrderCreated { .. } => {
+                    created.insert(id, e.occurred_at.0);
+                }
+                EventBody::OrderConfirmed { .. } => {
+                    let at = created[&id];
+                    let day = (at - start) / DAY_MS;
+                    if (first_week && day < 7) || (!first_week && (21..28).contains(&day)) {
+                        hours.push((e.occurred_at.0 - at) as f64 / HOUR_MS as f64);
+                    }
+                }
+                _ => {}
+            }
+        }
+        hours.iter().sum::<f64>() / hours.len() as f64
+    };
+    assert!(confirm_hours("seller-0004", true) > 2.0 * confirm_hours("seller-0004", false));
+    assert!(confirm_hours("seller-0005", false) > 2.0 * confirm_hours("seller-0005", true));
+}
+
+#[test]
 fn valid_lines_decode_and_broken_lines_are_rejected() {
     let cfg = GeneratorConfig { anomalies: Anomalies { malformed: 0.05, duplicates: 0.05, out_of_order: 0.1, too_late: 0.02 }, ..small(3) };
     let mut g = generate(&cfg);
