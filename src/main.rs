@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::BenchStream(a) => commands::bench_stream::run(cli.config.as_deref(), a),
         Command::Import(a) => commands::import::run(cli.config.as_deref(), a),
         Command::Report(a) => commands::report::run(cli.config.as_deref(), a),
+        Command::Incentives(a) => commands::incentives::run(cli.config.as_deref(), a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

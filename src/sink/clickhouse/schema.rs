@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (2, "views", include_str!("../../../clickhouse/0002_views.sql")),
     (3, "stream", include_str!("../../../clickhouse/0003_stream.sql")),
     (4, "actions", include_str!("../../../clickhouse/0004_actions.sql")),
+    (6, "incentives", include_str!("../../../clickhouse/0006_incentives.sql")),
 ];
 
 /// The statements of a migration file, without comments.
