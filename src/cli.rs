@@ -442,8 +442,8 @@ pub struct ReportArgs {
 /// `incentives` arguments.
 #[derive(Debug, Args)]
 pub struct IncentivesArgs {
-    /// Read the month rows and escalations from ClickHouse and write the changes to its `incentives` table (see --clickhouse-url).
-    #[arg(long = "clickhouse", required = true)]
+    /// Read the month rows and escalations from ClickHouse and write the changes to its `incentives` table (see --clickhouse-url); required.
+    #[arg(long = "clickhouse")]
     pub use_clickhouse: bool,
     /// ClickHouse connection.
     #[command(flatten)]

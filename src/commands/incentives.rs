@@ -5,7 +5,7 @@
 use crate::cli::IncentivesArgs;
 use crate::config::ConfigFile;
 use crate::incentives::{publish, store};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use quality_engine::actions::{tier_changes, TierChange};
 use quality_engine::window::LocalDate;
 use std::collections::{BTreeSet, HashSet};
@@ -14,6 +14,9 @@ use std::path::Path;
 /// Loads the inputs, decides the changes, records them and publishes the missing ones;
 /// prints what it did, one `name<TAB>value` line each.
 pub fn run(config: Option<&Path>, args: IncentivesArgs) -> Result<()> {
+    if !args.use_clickhouse {
+        bail!("incentives reads ClickHouse: add --clickhouse (a file sink writes the same changes to incentives.ndjson by itself at each commit)");
+    }
     let file = ConfigFile::load(config)?;
     let actions = file.engine_config(None, None)?.actions;
     let settings = super::clickhouse_settings(&file, &args.clickhouse);
@@ -23,9 +26,15 @@ pub fn run(config: Option<&Path>, args: IncentivesArgs) -> Result<()> {
         super::prepare(&settings).await?;
         store::load(&settings, &kafka.group_id).await
     })?;
-    if inputs.open_months > 0 {
+    if inputs.closed_until.is_none() {
         tracing::info!(
-            open_months = inputs.open_months,
+            group = %kafka.group_id,
+            "no checkpoints of this consumer group: every final month counts, as in a database loaded by a file run (give the Kafka run's --group-id otherwise)"
+        );
+    }
+    if inputs.held_back > 0 {
+        tracing::info!(
+            held_back_rows = inputs.held_back,
             closed_until = ?inputs.closed_until.map(LocalDate),
             group = %kafka.group_id,
             "final month rows of months some partition has not closed yet are left for a later run"

@@ -30,8 +30,8 @@ pub struct Inputs {
     /// Months ending on or before this day are closed in every partition; `None`: no
     /// checkpoints of the group (a file run's database), every final month is closed.
     pub closed_until: Option<Day>,
-    /// Final months left out because some partition has not closed them yet.
-    pub open_months: usize,
+    /// Final seller-month rows left out because some partition has not closed their month yet.
+    pub held_back: usize,
 }
 
 #[derive(Row, Deserialize)]
@@ -86,11 +86,11 @@ pub async fn load(settings: &ClickHouseSettings, group: &str) -> Result<Inputs> 
     let scores: Vec<Score> =
         client.query("SELECT seller_id, period_start, score FROM composite_month FINAL WHERE is_final").fetch_all().await.with_context(context)?;
     let mut months = Vec::with_capacity(scores.len());
-    let mut open_months = 0;
+    let mut held_back = 0;
     for s in scores {
         let start = Day::from(s.period_start);
         if !is_closed(start, closed_until) {
-            open_months += 1;
+            held_back += 1;
             continue;
         }
         let orders = orders.get(&(s.seller_id.clone(), s.period_start)).copied().unwrap_or(0);
@@ -105,7 +105,7 @@ pub async fn load(settings: &ClickHouseSettings, group: &str) -> Result<Inputs> 
             Ok(StageChange { seller_id: Arc::from(m.seller_id), week_start: LocalDate(Day::from(m.week_start)), to })
         })
         .collect::<Result<_>>()?;
-    Ok(Inputs { months, stages, closed_until, open_months })
+    Ok(Inputs { months, stages, closed_until, held_back })
 }
 
 /// Whether the month starting on `start` is closed, given the first day some partition has not closed.

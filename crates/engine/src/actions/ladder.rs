@@ -24,13 +24,13 @@ pub enum Stage {
     /// Violations are systematic: N failed weeks of the last M. The seller has a deadline.
     ImprovementPlan,
     /// The plan's deadline passed without recovery: a formal warning with recommendations.
-    #[serde(rename = "sanction_1")]
+    #[serde(rename = "sanction_1", alias = "sanction1")]
     Sanction1,
     /// The next deadline passed too: functionality restricted.
-    #[serde(rename = "sanction_2")]
+    #[serde(rename = "sanction_2", alias = "sanction2")]
     Sanction2,
     /// Suspension.
-    #[serde(rename = "sanction_3")]
+    #[serde(rename = "sanction_3", alias = "sanction3")]
     Sanction3,
 }
 
@@ -186,5 +186,7 @@ mod tests {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(serde_json::from_value::<Stage>(s.as_str().into()).unwrap(), s);
         }
+        // Files written before the ids were fixed still read.
+        assert_eq!(serde_json::from_value::<Stage>("sanction2".into()).unwrap(), Stage::Sanction2);
     }
 }
