@@ -32,6 +32,7 @@ Examples:
   quality-pipeline norms --from file:out/ --pass-rate 0.9 --out norms.toml   # targets from history
   quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/ --format html --out report.html
   quality-pipeline review --quarter 2025-Q1 --from out/ --propose revision.toml   # quarterly trends, standards revision
+  quality-pipeline incentives --clickhouse --publish      # incentive tier changes, into ClickHouse and Kafka
   quality-pipeline bench --sellers 10000 --days 90        # throughput and memory figures
   quality-pipeline import olist tests/data/olist --out olist.ndjson   # real data as events
   quality-pipeline demo --olist tests/data/olist  # real data: the worst sellers of a month";
@@ -49,7 +50,7 @@ pub enum Command {
   quality-pipeline run --source kafka --sink clickhouse --brokers k1:9092 --group-id quality --clickhouse-url http://ch:8123
   quality-pipeline run --source kafka --sink clickhouse --backfill --stop-when-idle   # load history, then exit")]
     Run(Box<RunArgs>),
-    /// Create the input and dead-letter topics (co-partitioned: the same partition count).
+    /// Create the input and output topics (the inputs co-partitioned: the same partition count).
     #[command(after_help = "Example:\n  quality-pipeline topics --partitions 12 --brokers 127.0.0.1:9092")]
     Topics(TopicsArgs),
     /// Publish NDJSON events to the input topics, each on its family's topic, keyed by seller_id.
@@ -131,6 +132,19 @@ judged sellers passing; and a proposed target per standard by the norms method o
 weekly (daily for daily standards) rows, which --propose writes as a [[standards.revisions]]
 entry effective from the next quarter (docs/methodology.md, section 13).")]
     Review(ReviewArgs),
+    /// Incentive tiers: decide every closed month's tier changes over all sellers in ClickHouse, record them, and publish them once.
+    #[command(after_help = "Examples:
+  quality-pipeline incentives --clickhouse --clickhouse-url http://127.0.0.1:8123
+  quality-pipeline incentives --clickhouse --publish --brokers 127.0.0.1:9092 --group-id quality
+
+Tiers, their entry and exit rules and minimum stays are `[actions.incentives.<tier>]` in the
+config (defaults: leader, quality_leader, tariff). Changes are decided from an empty start over
+every month closed in every partition (the checkpoints of --group-id; all final months of a
+database loaded by a file run), written to the `incentives` table and, with --publish, to the
+topic `quality.incentives`: a change already on the topic is not published again, so run it as
+often as you like, one run at a time (docs/methodology.md, section 10.6). A file sink writes the
+same changes to incentives.ndjson by itself.")]
+    Incentives(IncentivesArgs),
 }
 
 /// Shape of a synthetic stream.
@@ -530,6 +544,23 @@ pub enum ReviewFormat {
     Md,
     /// JSON (the review's data model, every seller included).
     Json,
+}
+
+/// `incentives` arguments.
+#[derive(Debug, Args)]
+pub struct IncentivesArgs {
+    /// Read the month rows and escalations from ClickHouse and write the changes to its `incentives` table (see --clickhouse-url); required.
+    #[arg(long = "clickhouse")]
+    pub use_clickhouse: bool,
+    /// ClickHouse connection.
+    #[command(flatten)]
+    pub clickhouse: ClickHouseArgs,
+    /// Also publish each change to the incentive topic (`[kafka] incentive_topic`), once.
+    #[arg(long)]
+    pub publish: bool,
+    /// Kafka connection for --publish; --group-id also names the run whose checkpoints say which months are closed.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
 }
 
 /// Formats of the weekly report.

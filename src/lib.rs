@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod generate;
 pub mod import;
+pub mod incentives;
 pub mod kafka;
 pub mod norms;
 pub mod pipeline;

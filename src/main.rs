@@ -22,6 +22,7 @@ fn main() -> ExitCode {
         Command::Import(a) => commands::import::run(cli.config.as_deref(), a),
         Command::Report(a) => commands::report::run(cli.config.as_deref(), a),
         Command::Review(a) => commands::review::run(cli.config.as_deref(), a),
+        Command::Incentives(a) => commands::incentives::run(cli.config.as_deref(), a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

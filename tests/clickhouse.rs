@@ -108,6 +108,8 @@ async fn migrations_create_the_schema_once() {
         "critics",
         "negative_reasons",
         "leaders",
+        "incentives",
+        "incentive_tiers",
     ] {
         assert_eq!(count(&c, &format!("SELECT count() FROM system.tables WHERE database = '{db}' AND name = '{t}'")).await, 1, "{t}");
     }

@@ -3,7 +3,8 @@
 //! `/reports/{seller}/{week}` endpoint reading ClickHouse, with its token rule.
 //!
 //! Every figure is compared exactly with the stored results, read back here independently
-//! of the report code (windows.ndjson, reasons.ndjson, critics.ndjson, escalations.ndjson).
+//! of the report code (windows.ndjson, reasons.ndjson, critics.ndjson, escalations.ndjson,
+//! incentives.ndjson).
 //! A missing Chromium or ClickHouse adapter is a failure, never a skip.
 
 mod common;
@@ -76,6 +77,8 @@ struct Stored {
     /// Latest version of every critic.
     critics: Vec<Value>,
     escalations: Vec<Value>,
+    /// Incentive tier changes.
+    incentives: Vec<Value>,
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -111,6 +114,7 @@ impl Stored {
             reasons: lines(&out.join("reasons.ndjson")),
             critics: critics.into_values().collect(),
             escalations: lines(&out.join("escalations.ndjson")),
+            incentives: lines(&out.join("incentives.ndjson")),
         }
     }
 
@@ -297,6 +301,21 @@ fn check_json(report: &Value, stored: &Stored, seller: &str, monday: &str) -> [u
         }
         None => assert_eq!(e, &serde_json::json!({"stage": "ok", "since": null, "deadline": null})),
     }
+
+    // Incentive tiers: per tier, the latest change of a month that ended by the week's Sunday, if an entry.
+    let after = |month: &str| NaiveDate::parse_from_str(month, "%Y-%m-%d").unwrap() + chrono::Months::new(1);
+    let mut latest: BTreeMap<&str, &Value> = BTreeMap::new();
+    for c in stored.incentives.iter().filter(|c| c["seller_id"] == seller && after(s(c, "month_start")) <= start + chrono::Duration::days(7)) {
+        if latest.get(s(c, "tier")).is_none_or(|l| s(l, "month_start") < s(c, "month_start")) {
+            latest.insert(s(c, "tier"), c);
+        }
+    }
+    let tiers: Vec<Value> = latest
+        .values()
+        .filter(|c| c["change"] == "entered")
+        .map(|c| serde_json::json!({"tier": c["tier"], "entered_month": c["month_start"], "since": after(s(c, "month_start")).to_string()}))
+        .collect();
+    assert_eq!(report["incentive_tiers"], Value::Array(tiers), "{seller} {monday}");
     [transitions.len(), unanswered.len(), n["reasons"].as_array().unwrap().len()]
 }
 
@@ -350,6 +369,10 @@ fn check_markdown(md: &str, report: &Value) {
     let stage = s(&report["escalation"], "stage");
     let label = quality_pipeline::report::weekly::stage_label(serde_json::from_value(Value::from(stage)).unwrap());
     assert!(md.contains(&format!("**Escalation stage:** {label}")), "{md}");
+    let tiers: Vec<String> =
+        report["incentive_tiers"].as_array().unwrap().iter().map(|t| format!("{} (since {})", s(t, "tier"), s(t, "since"))).collect();
+    let tiers = if tiers.is_empty() { "none".to_owned() } else { tiers.join(", ") };
+    assert!(md.contains(&format!("- **Incentive tiers:** {tiers}\n")), "{md}");
 }
 
 fn find<'a>(figs: &'a [Figure], metric: Option<&str>, field: &str) -> &'a Figure {
@@ -428,6 +451,13 @@ fn check_html(html: &str, report: &Value) {
     let expected: Vec<String> = i["escalations"].as_array().unwrap().iter().map(|t| format!("{}->{}", s(t, "from"), s(t, "to"))).collect();
     assert_eq!(transitions, expected);
     value_eq("stage", find(&figs, None, "escalation_stage"), &report["escalation"]["stage"]);
+    let tiers: Vec<(&str, &str)> = figs
+        .iter()
+        .filter(|f| f.attr("data-field") == Some("incentive_tier"))
+        .map(|f| (f.attr("data-value").unwrap(), f.attr("data-since").unwrap()))
+        .collect();
+    let expected: Vec<(&str, &str)> = report["incentive_tiers"].as_array().unwrap().iter().map(|t| (s(t, "tier"), s(t, "since"))).collect();
+    assert_eq!(tiers, expected);
     let recs: Vec<&str> = figs.iter().filter(|f| f.attr("data-field") == Some("recommendation")).filter_map(|f| f.attr("data-metric")).collect();
     let expected: Vec<&str> = report["recommendations"].as_array().unwrap().iter().map(|r| s(r, "metric")).collect();
     assert_eq!(recs, expected);
@@ -445,16 +475,17 @@ fn the_report_from_files_shows_exactly_the_stored_results() {
     check_markdown(&w.report(&seller, &week, "md"), &json);
     check_html(&w.report(&seller, &week, "html"), &json);
 
-    // Every seller-week: the same exact check, and the incidents the data holds do show.
-    let mut held = [0usize; 3];
+    // Every seller-week: the same exact check, and the incidents and tiers the data holds do show.
+    let mut held = [0usize; 4];
     for (seller, monday) in stored.weeks.keys() {
-        let got = check_json(&w.json(seller, &iso_week(monday)), &stored, seller, monday);
-        for (h, g) in held.iter_mut().zip(got) {
+        let json = w.json(seller, &iso_week(monday));
+        let got = check_json(&json, &stored, seller, monday);
+        for (h, g) in held.iter_mut().zip(got.into_iter().chain([json["incentive_tiers"].as_array().unwrap().len()])) {
             *h += g;
         }
     }
-    let [transitions, unanswered, reasons] = held;
-    assert!(transitions > 0 && unanswered > 0 && reasons > 0, "the data exercises every section: {held:?}");
+    let [transitions, unanswered, reasons, tiers] = held;
+    assert!(transitions > 0 && unanswered > 0 && reasons > 0 && tiers > 0, "the data exercises every section: {held:?}");
 
     // `--out` and the config's zone: the same report written to a file.
     let path = w.dir.path().join("r.json");
@@ -509,12 +540,18 @@ fn chromium_renders_the_html_with_the_stored_figures() {
         })
         .unwrap()
         .clone();
+    // And the latest week of a seller that entered a tier (October's entries hold in every later week here).
+    let entered = stored.incentives.iter().find(|c| c["change"] == "entered").expect("a tier entry in the data");
+    let tiered =
+        stored.weeks.keys().filter(|(seller, _)| entered["seller_id"] == seller.as_str()).max_by_key(|(_, monday)| monday.clone()).unwrap().clone();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report");
     std::fs::create_dir_all(&shots).unwrap();
-    for (seller, monday) in [worst, richest] {
+    for (seller, monday) in [worst, richest, tiered.clone()] {
         let week = iso_week(&monday);
         let json = w.json(&seller, &week);
         check_json(&json, &stored, &seller, &monday);
+        let shows_tiers = !json["incentive_tiers"].as_array().unwrap().is_empty();
+        assert!(shows_tiers || (seller.as_str(), monday.as_str()) != (tiered.0.as_str(), tiered.1.as_str()), "{json}");
         let page = w.dir.path().join(format!("{seller}-{week}.html"));
         std::fs::write(&page, w.report(&seller, &week, "html")).unwrap();
         let dom = dump_dom(&page);
@@ -579,6 +616,8 @@ fn the_service_serves_reports_from_clickhouse_behind_a_token() {
     let (url, db) = (clickhouse_url(), database("report"));
     let w = World::new(8, 21, 13);
     replay_into_clickhouse(&w.events, url, &db, &["--config", w.config.to_str().unwrap()]);
+    // The tiers come from the `incentives` table, which the command fills.
+    ok(bin().arg("--config").arg(&w.config).args(["incentives", "--clickhouse", "--clickhouse-url", url, "--clickhouse-database", &db]));
     let stored = Stored::read(&w.out);
     let (seller, monday) = stored.worst_of_latest_week();
     let week = iso_week(&monday);
@@ -738,7 +777,7 @@ fn the_report_from_outputs_in_memory_equals_the_report_from_files() {
     let w = World::new(6, 21, 17);
     let stored = Stored::read(&w.out);
     let config = quality_pipeline::config::ConfigFile::load(Some(&w.config)).unwrap().engine_config(None, None).unwrap();
-    let tz = config.timezone;
+    let (tz, actions) = (config.timezone, config.actions.clone());
     let mut engine = quality_engine::Engine::new(config);
     let mut outputs = Vec::new();
     for line in std::fs::read_to_string(&w.events).unwrap().lines() {
@@ -748,12 +787,12 @@ fn the_report_from_outputs_in_memory_equals_the_report_from_files() {
     engine.finish(&mut outputs);
     for (seller, monday) in stored.weeks.keys() {
         let week: quality_pipeline::report::weekly::IsoWeek = iso_week(monday).parse().unwrap();
-        let report = quality_pipeline::report::weekly::from_outputs(&outputs, seller, week, tz).unwrap();
+        let report = quality_pipeline::report::weekly::from_outputs(&outputs, seller, week, tz, &actions).unwrap();
         let from_files = w.json(seller, &week.to_string());
         assert_eq!(serde_json::from_str::<Value>(&quality_pipeline::report::weekly::render_json(&report)).unwrap(), from_files, "{seller} {week}");
         let dir_report = quality_pipeline::report::weekly::from_dir(&w.out, seller, week, tz).unwrap();
         assert_eq!(dir_report, report);
     }
-    let missing = quality_pipeline::report::weekly::from_outputs(&outputs, "nobody", "2030-W01".parse().unwrap(), tz).unwrap_err();
+    let missing = quality_pipeline::report::weekly::from_outputs(&outputs, "nobody", "2030-W01".parse().unwrap(), tz, &actions).unwrap_err();
     assert!(missing.to_string().contains("weeks available: none"), "{missing}");
 }

@@ -21,6 +21,7 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
     let engine_config = ConfigFile::load(config)?.engine_config(args.timezone.as_deref(), None)?;
     let gen = super::generator_config(&args.stream, engine_config.timezone);
     let timezone = engine_config.timezone;
+    let actions = engine_config.actions.clone();
     let mut engine = Engine::new(engine_config);
     // Every output of the run, minus the daily and rolling rows nothing below reads.
     let mut outputs = Vec::new();
@@ -59,7 +60,7 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
     print!("\n{}", escalation_table(&outputs));
     if let Some(worst) = this_week.iter().max_by_key(|r| (failed(r), std::cmp::Reverse(r.seller_id.clone()))) {
         let week = IsoWeek::from_day(worst.period_start.0);
-        let report = weekly::from_outputs(&outputs, &worst.seller_id, week, timezone)?;
+        let report = weekly::from_outputs(&outputs, &worst.seller_id, week, timezone, &actions)?;
         std::fs::write(&args.report_html, weekly::render_html(&report))
             .with_context(|| format!("cannot write the report to {}", args.report_html.display()))?;
         println!("\nWeekly report of the worst seller ({}, {week}): {}", worst.seller_id, args.report_html.display());

@@ -6,6 +6,7 @@ pub mod bench_stream;
 pub mod demo;
 pub mod generate;
 pub mod import;
+pub mod incentives;
 pub mod migrate;
 pub mod norms;
 pub mod produce;
@@ -68,6 +69,15 @@ fn kafka_settings(file: &ConfigFile, args: &KafkaArgs) -> anyhow::Result<KafkaSe
         s.group_id = g.clone();
     }
     Ok(s)
+}
+
+/// Applies migrations (or checks the server) as configured.
+async fn prepare(settings: &ClickHouseSettings) -> anyhow::Result<()> {
+    if settings.migrate_on_start {
+        crate::sink::clickhouse::migrate(settings).await.map(|_| ())
+    } else {
+        settings.check_reachable().await
+    }
 }
 
 /// A tokio runtime for the commands that talk to servers.

@@ -5,7 +5,7 @@ use crate::config::ConfigFile;
 use crate::kafka::KafkaSettings;
 use crate::pipeline::{replay, ReplayOptions, ReplaySummary};
 use crate::report::weekly::ReportService;
-use crate::sink::clickhouse::{migrate, ClickHouseSettings, ClickHouseSink};
+use crate::sink::clickhouse::ClickHouseSink;
 use crate::sink::FileSink;
 use crate::source::{parse_sink, parse_source, FileSource, SinkSpec, SourceSpec};
 use crate::stream::{run_stream, StreamOptions, StreamSummary};
@@ -32,22 +32,13 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
     }
 }
 
-/// Applies migrations (or checks the server) as configured.
-async fn prepare(settings: &ClickHouseSettings) -> Result<()> {
-    if settings.migrate_on_start {
-        migrate(settings).await.map(|_| ())
-    } else {
-        settings.check_reachable().await
-    }
-}
-
 fn run_file(file: &ConfigFile, engine_config: EngineConfig, input: &Path, sink: SinkSpec, args: &RunArgs) -> Result<()> {
     let until = match &args.until {
         Some(t) => Some(Timestamp::parse_rfc3339(t).with_context(|| format!("--until {t:?} is not an RFC 3339 time such as 2026-12-31T00:00:00Z"))?),
         None => None,
     };
     let mut source = FileSource::open(input)?;
-    let leader_policy = engine_config.actions.leaders.clone();
+    let actions = engine_config.actions.clone();
     let mut engine = Engine::new(engine_config);
     let opts = ReplayOptions {
         provisional_every: args.provisional_every,
@@ -62,13 +53,13 @@ fn run_file(file: &ConfigFile, engine_config: EngineConfig, input: &Path, sink: 
     }
     let (summary, target) = match sink {
         SinkSpec::File(dir) => {
-            let mut sink = FileSink::create(&dir, leader_policy)?;
+            let mut sink = FileSink::create(&dir, actions)?;
             (rt.block_on(replay(&mut source, &mut engine, &mut sink, opts))?, dir.display().to_string())
         }
         SinkSpec::ClickHouse => {
             let settings = super::clickhouse_settings(file, &args.clickhouse);
             rt.block_on(async {
-                prepare(&settings).await?;
+                super::prepare(&settings).await?;
                 let mut sink = ClickHouseSink::new(&settings);
                 replay(&mut source, &mut engine, &mut sink, opts).await
             })
@@ -94,7 +85,7 @@ fn run_kafka(file: &ConfigFile, engine_config: EngineConfig, args: &RunArgs) -> 
     let settings = super::clickhouse_settings(file, &args.clickhouse);
     tracing::info!(kafka = %kafka.redacted(), clickhouse = %settings.redacted(), "effective configuration");
     let rt = super::runtime()?;
-    rt.block_on(prepare(&settings))?;
+    rt.block_on(super::prepare(&settings))?;
     let health = serve_metrics(&rt, args.metrics_addr.as_deref().unwrap_or(DEFAULT_METRICS_ADDR), reports(file, args, true)?)?;
     let summary = run_stream(&kafka, &settings, engine_config, options, &rt, health)?;
     log_stream_summary(&kafka, &summary);

@@ -1,5 +1,5 @@
 //! `topics`: create the co-partitioned input topics and the output topics (dead letters,
-//! escalations, survey requests).
+//! escalations, survey requests, incentive tier changes).
 
 use crate::cli::TopicsArgs;
 use crate::config::ConfigFile;
@@ -12,7 +12,7 @@ pub fn run(config: Option<&Path>, args: TopicsArgs) -> Result<()> {
     let file = ConfigFile::load(config)?;
     let settings = super::kafka_settings(&file, &args.kafka)?;
     let created = super::runtime()?.block_on(create_topics(&settings, args.partitions, args.replication))?;
-    for name in settings.input_topics().into_iter().chain(settings.output_topics()) {
+    for name in settings.all_topics() {
         let state = if created.iter().any(|c| c == name) { "created" } else { "exists" };
         println!("{name}\t{state}");
     }

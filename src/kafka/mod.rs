@@ -7,4 +7,4 @@ mod topics;
 
 pub use produce::{produce_lines, ProduceSummary};
 pub use settings::{KafkaSecurity, KafkaSettings, Protocol, SaslMechanism};
-pub use topics::{check_copartitioned, create_topics, topic_for, Layout};
+pub use topics::{check_copartitioned, create_topics, partition_count, topic_for, Layout};

@@ -31,6 +31,8 @@ pub struct KafkaSettings {
     pub escalation_topic: String,
     /// Topic of survey requests (keyed by customer).
     pub survey_topic: String,
+    /// Topic of incentive tier changes (keyed by seller), published by `quality-pipeline incentives --publish`.
+    pub incentive_topic: String,
     /// How often results are made durable and offsets committed, e.g. `5s`.
     pub commit_interval: String,
     /// A partition with no record for this long stops holding event time back, e.g. `30s`.
@@ -54,6 +56,7 @@ impl Default for KafkaSettings {
             dead_letter_topic: "quality.dead_letter".into(),
             escalation_topic: "quality.escalations".into(),
             survey_topic: "quality.survey_requests".into(),
+            incentive_topic: "quality.incentives".into(),
             commit_interval: "5s".into(),
             idle_timeout: "30s".into(),
             wall_clock: true,
@@ -114,13 +117,14 @@ impl KafkaSettings {
     pub fn redacted(&self) -> String {
         let properties: Vec<String> = self.properties.iter().map(|(k, v)| format!("{k}={}", mask(k, v))).collect();
         format!(
-            "brokers={} group_id={} topics={},{},{} output_topics={} commit_interval={} idle_timeout={} wall_clock={} security=[{}] properties=[{}]",
+            "brokers={} group_id={} topics={},{},{} output_topics={} incentive_topic={} commit_interval={} idle_timeout={} wall_clock={} security=[{}] properties=[{}]",
             self.brokers,
             self.group_id,
             self.orders_topic,
             self.messages_topic,
             self.feedback_topic,
             self.output_topics().join(","),
+            self.incentive_topic,
             self.commit_interval,
             self.idle_timeout,
             self.wall_clock,
@@ -137,6 +141,11 @@ impl KafkaSettings {
     /// The topics the pipeline publishes to: dead letters, escalations, survey requests.
     pub fn output_topics(&self) -> [&str; 3] {
         [&self.dead_letter_topic, &self.escalation_topic, &self.survey_topic]
+    }
+
+    /// Every topic `quality-pipeline topics` creates: the inputs, the run's outputs, the incentive topic.
+    pub fn all_topics(&self) -> Vec<&str> {
+        self.input_topics().into_iter().chain(self.output_topics()).chain([self.incentive_topic.as_str()]).collect()
     }
 
     /// The commit interval.
@@ -210,6 +219,7 @@ impl fmt::Debug for KafkaSettings {
             .field("dead_letter_topic", &self.dead_letter_topic)
             .field("escalation_topic", &self.escalation_topic)
             .field("survey_topic", &self.survey_topic)
+            .field("incentive_topic", &self.incentive_topic)
             .field("commit_interval", &self.commit_interval)
             .field("idle_timeout", &self.idle_timeout)
             .field("wall_clock", &self.wall_clock)

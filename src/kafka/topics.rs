@@ -1,12 +1,13 @@
-//! The topic layout: which topic an event type belongs on, and the co-partitioning the
-//! pipeline needs (every input topic with the same partition count, keyed by `seller_id`).
+//! The topic layout: which topic an event type belongs on, partition counts, and the
+//! co-partitioning the pipeline needs (every input topic with the same partition count, keyed by `seller_id`).
 
 use super::KafkaSettings;
 use anyhow::{bail, Context, Result};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::{Client, DefaultClientContext};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::ClientContext;
 use std::time::Duration;
 
 /// What the pipeline found on the broker at start.
@@ -27,21 +28,24 @@ pub fn topic_for(event_type: &str) -> usize {
     }
 }
 
+/// The partition count of `topic`; an error that says how to create it when it does not exist.
+pub fn partition_count<C: ClientContext>(client: &Client<C>, settings: &KafkaSettings, topic: &str) -> Result<i32> {
+    let md = client
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .with_context(|| format!("cannot read metadata of topic {topic:?} from {}; check --brokers / QP_KAFKA_BROKERS", settings.brokers))?;
+    let t = md.topics().first().filter(|t| t.error().is_none() && !t.partitions().is_empty());
+    match t {
+        Some(t) => Ok(t.partitions().len() as i32),
+        None => bail!(
+            "topic {topic:?} does not exist on {}; create the topics first (quality-pipeline topics --partitions N), the pipeline never auto-creates them",
+            settings.brokers
+        ),
+    }
+}
+
 /// Checks that the input and output topics exist and the inputs are co-partitioned.
 pub fn check_copartitioned<C: ConsumerContext>(consumer: &BaseConsumer<C>, settings: &KafkaSettings) -> Result<Layout> {
-    let count = |topic: &str| -> Result<i32> {
-        let md = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .with_context(|| format!("cannot read metadata of topic {topic:?} from {}; check --brokers / QP_KAFKA_BROKERS", settings.brokers))?;
-        let t = md.topics().first().filter(|t| t.error().is_none() && !t.partitions().is_empty());
-        match t {
-            Some(t) => Ok(t.partitions().len() as i32),
-            None => bail!(
-                "topic {topic:?} does not exist on {}; create the topics first (quality-pipeline topics --partitions N), the pipeline never auto-creates them",
-                settings.brokers
-            ),
-        }
-    };
+    let count = |topic: &str| partition_count(consumer.client(), settings, topic);
     let inputs = settings.input_topics();
     let counts: Vec<i32> = inputs.iter().map(|t| count(t)).collect::<Result<_>>()?;
     if counts.iter().any(|c| *c != counts[0]) {
@@ -55,10 +59,10 @@ pub fn check_copartitioned<C: ConsumerContext>(consumer: &BaseConsumer<C>, setti
     Ok(Layout { partitions: counts[0], output_partitions: [count(a)?, count(b)?, count(c)?] })
 }
 
-/// Creates the input and output topics with `partitions` partitions each; existing ones are kept.
+/// Creates every topic ([`KafkaSettings::all_topics`]) with `partitions` partitions each; existing ones are kept.
 pub async fn create_topics(settings: &KafkaSettings, partitions: i32, replication: i32) -> Result<Vec<String>> {
     let admin: AdminClient<DefaultClientContext> = settings.producer_config().create().context("cannot create a Kafka admin client")?;
-    let names: Vec<&str> = settings.input_topics().into_iter().chain(settings.output_topics()).collect();
+    let names = settings.all_topics();
     let topics: Vec<NewTopic> = names.iter().map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(replication))).collect();
     let results = admin
         .create_topics(&topics, &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))))

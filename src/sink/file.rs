@@ -1,9 +1,10 @@
 //! One NDJSON file per output table in a directory: `windows.ndjson`, `dead_letter.ndjson`,
-//! and the acting-on-quality tables (`escalations`, `survey_requests`, `critics`, `reasons`).
+//! and the acting-on-quality tables (`escalations`, `survey_requests`, `critics`, `reasons`,
+//! `leaders`, `incentives`).
 
 use super::Sink;
 use anyhow::{Context, Result};
-use quality_engine::actions::{leaders, Leader, LeaderPolicy};
+use quality_engine::actions::{leaders, tier_changes, ActionPolicy, Leader, SellerMonth, StageChange};
 use quality_engine::window::Cadence;
 use quality_engine::{Output, WindowRow};
 use std::fs::{self, File};
@@ -22,18 +23,23 @@ pub const SURVEYS_FILE: &str = "survey_requests.ndjson";
 pub const CRITICS_FILE: &str = "critics.ndjson";
 /// File name of the weekly reasons for negative reviews.
 pub const REASONS_FILE: &str = "reasons.ndjson";
-/// File name of the month leaders (written when the run ends).
+/// File name of the month leaders (rewritten at each commit).
 pub const LEADERS_FILE: &str = "leaders.ndjson";
+/// File name of the incentive tier changes (rewritten at each commit).
+pub const INCENTIVES_FILE: &str = "incentives.ndjson";
 
 /// Appends each output to its table's NDJSON file (created fresh at open); rewrites the
-/// leaders of every final month at each commit (they need all sellers' month rows at once).
+/// leaders and the incentive tier changes of every final month at each commit (they need all
+/// sellers' month rows at once).
 pub struct FileSink {
     dir: PathBuf,
     /// In the order of [`FileSink::TABLES`].
     files: Vec<BufWriter<File>>,
-    leader_policy: LeaderPolicy,
-    /// Final month rows, the only input of the leaders (one per seller and month).
+    policy: ActionPolicy,
+    /// Final month rows, the input of the leaders and tiers (one per seller and month).
     months: Vec<WindowRow>,
+    /// Every escalation so far: the ladder stages the tiers read.
+    stages: Vec<StageChange>,
 }
 
 impl FileSink {
@@ -41,21 +47,25 @@ impl FileSink {
     const TABLES: [&'static str; 6] = [WINDOWS_FILE, DEAD_LETTER_FILE, ESCALATIONS_FILE, SURVEYS_FILE, CRITICS_FILE, REASONS_FILE];
 
     /// Creates the directory if needed and truncates the table files.
-    pub fn create(dir: &Path, leader_policy: LeaderPolicy) -> Result<FileSink> {
+    pub fn create(dir: &Path, policy: ActionPolicy) -> Result<FileSink> {
         fs::create_dir_all(dir).with_context(|| format!("cannot create output directory {}", dir.display()))?;
         let files = FileSink::TABLES.iter().map(|name| create(&dir.join(name))).collect::<Result<_>>()?;
-        let sink = FileSink { dir: dir.to_owned(), files, leader_policy, months: Vec::new() };
-        sink.write_leaders()?;
+        let sink = FileSink { dir: dir.to_owned(), files, policy, months: Vec::new(), stages: Vec::new() };
+        sink.write_monthly()?;
         Ok(sink)
     }
 
-    /// Rewrites `leaders.ndjson` from the final month rows seen so far, month by month.
-    fn write_leaders(&self) -> Result<()> {
+    /// Rewrites `leaders.ndjson` and `incentives.ndjson` from the final month rows and
+    /// escalations seen so far: every final month is closed for every seller in a file run.
+    fn write_monthly(&self) -> Result<()> {
         let mut months: Vec<&WindowRow> = self.months.iter().collect();
         months.sort_by_key(|r| r.period_start);
         let all: Vec<Leader> =
-            months.chunk_by(|a, b| a.period_start == b.period_start).flat_map(|month| leaders(month, &self.leader_policy)).collect();
-        write_table(&self.dir.join(LEADERS_FILE), &all)
+            months.chunk_by(|a, b| a.period_start == b.period_start).flat_map(|month| leaders(month, &self.policy.leaders)).collect();
+        write_table(&self.dir.join(LEADERS_FILE), &all)?;
+        let months: Vec<SellerMonth> = self.months.iter().filter_map(SellerMonth::of).collect();
+        let changes = tier_changes(&months, &self.stages, &self.policy.incentives, &self.policy.leaders);
+        write_table(&self.dir.join(INCENTIVES_FILE), &changes)
     }
 
     /// The output directory.
@@ -89,7 +99,10 @@ impl Sink for FileSink {
                     }
                 }
                 Output::DeadLetter(d) => write_line(&mut f[1], d)?,
-                Output::Escalation(e) => write_line(&mut f[2], e)?,
+                Output::Escalation(e) => {
+                    write_line(&mut f[2], e)?;
+                    self.stages.push(e.into());
+                }
                 Output::SurveyRequest(s) => write_line(&mut f[3], s)?,
                 Output::Critic(c) => write_line(&mut f[4], c)?,
                 Output::Reasons(r) => write_line(&mut f[5], r)?,
@@ -103,7 +116,7 @@ impl Sink for FileSink {
             w.flush().context("writing output files")?;
             w.get_ref().sync_data().context("syncing output files")?;
         }
-        self.write_leaders()
+        self.write_monthly()
     }
 }
 

@@ -3,7 +3,7 @@
 pub mod clickhouse;
 mod file;
 
-pub use file::{FileSink, CRITICS_FILE, ESCALATIONS_FILE, REASONS_FILE, WINDOWS_FILE};
+pub use file::{FileSink, CRITICS_FILE, ESCALATIONS_FILE, INCENTIVES_FILE, REASONS_FILE, WINDOWS_FILE};
 
 use anyhow::Result;
 use quality_engine::Output;

@@ -13,6 +13,7 @@ mod shard;
 mod writer;
 
 pub use checkpoints::{CheckpointRow, CheckpointStore};
+pub use outbox::read_to_end;
 pub use shard::Quiet;
 
 use crate::kafka::{check_copartitioned, KafkaSettings};

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use quality_engine::{DeadLetter, Output};
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Headers, OwnedHeaders};
+use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use std::collections::{BTreeMap, HashSet};
@@ -168,13 +168,31 @@ pub fn published_since(settings: &KafkaSettings, topic: usize, partitions: i32, 
         let s = starts.entry(p % partitions).or_insert(*from);
         *s = (*s).min(*from);
     }
+    read_to_end(settings, settings.output_topics()[topic], &starts, |m| {
+        let header = |key: &str| m.headers().and_then(|h| h.iter().find(|x| x.key == key).and_then(|x| x.value));
+        let owner = header(PARTITION_HEADER).and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.parse::<i32>().ok());
+        for (p, from) in wanted.iter().filter(|(p, _)| p % partitions == m.partition()) {
+            let (seen, end) = result.get_mut(p).expect("every wanted partition has an entry");
+            *end = (*end).max(m.offset() + 1);
+            if owner != Some(*p) || header(GROUP_HEADER) != Some(settings.group_id.as_bytes()) || m.offset() < *from {
+                continue;
+            }
+            let value: serde_json::Value = m.payload().and_then(|p| serde_json::from_slice(p).ok()).unwrap_or_default();
+            seen.insert(identity_of_json(topic, &value));
+        }
+    })?;
+    Ok(result)
+}
+
+/// Reads partitions of topic `name`, each from its offset in `starts` (0 or less: the
+/// beginning) to its end at the time of reading, and hands every record to `each`.
+pub fn read_to_end(settings: &KafkaSettings, name: &str, starts: &BTreeMap<i32, i64>, mut each: impl FnMut(&BorrowedMessage<'_>)) -> Result<()> {
     if starts.is_empty() {
-        return Ok(result);
+        return Ok(());
     }
-    let name = settings.output_topics()[topic];
     let reader: BaseConsumer<EndIsNews> = settings.reader_config().create_with_context(EndIsNews).context("cannot create an output-topic reader")?;
     let mut tpl = TopicPartitionList::new();
-    for (partition, from) in &starts {
+    for (partition, from) in starts {
         tpl.add_partition_offset(name, *partition, if *from > 0 { Offset::Offset(*from) } else { Offset::Beginning }).context("output partition")?;
     }
     reader.assign(&tpl).with_context(|| format!("cannot read back topic {name:?}"))?;
@@ -185,19 +203,7 @@ pub fn published_since(settings: &KafkaSettings, topic: usize, partitions: i32, 
             bail!("reading back topic {name:?} took over 2 minutes; check the broker");
         }
         match reader.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                let header = |key: &str| m.headers().and_then(|h| h.iter().find(|x| x.key == key).and_then(|x| x.value));
-                let owner = header(PARTITION_HEADER).and_then(|v| std::str::from_utf8(v).ok()).and_then(|v| v.parse::<i32>().ok());
-                for (p, from) in wanted.iter().filter(|(p, _)| p % partitions == m.partition()) {
-                    let (seen, end) = result.get_mut(p).expect("every wanted partition has an entry");
-                    *end = (*end).max(m.offset() + 1);
-                    if owner != Some(*p) || header(GROUP_HEADER) != Some(settings.group_id.as_bytes()) || m.offset() < *from {
-                        continue;
-                    }
-                    let value: serde_json::Value = m.payload().and_then(|p| serde_json::from_slice(p).ok()).unwrap_or_default();
-                    seen.insert(identity_of_json(topic, &value));
-                }
-            }
+            Some(Ok(m)) => each(&m),
             Some(Err(KafkaError::PartitionEOF(p))) => {
                 open.remove(&p);
             }
@@ -205,7 +211,7 @@ pub fn published_since(settings: &KafkaSettings, topic: usize, partitions: i32, 
             None => {}
         }
     }
-    Ok(result)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! * [`state`]: per-day accumulators, open orders and conversations, dedup, timers.
 //! * [`engine`]: ingest, watermark, window closing and row emission.
 //! * [`output`]: window rows, dead letters, counters.
-//! * [`actions`]: escalations, survey requests, critics' follow-ups, leaders.
+//! * [`actions`]: escalations, survey requests, critics' follow-ups, leaders, incentive tiers.
 pub mod actions;
 pub mod contract;
 pub mod engine;

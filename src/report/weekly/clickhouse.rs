@@ -1,9 +1,12 @@
-//! Loading a report's inputs from ClickHouse: `window_week`, `negative_reasons`, `critics`
-//! and `escalations`, each read `FINAL` (the latest version of every key).
+//! Loading a report's inputs from ClickHouse: `window_week`, `negative_reasons`, `critics`,
+//! `escalations` and `incentives`, each read `FINAL` (the latest version of every key).
 
-use super::stored::{self, sorted_critics, sorted_escalations, NoFinalRow, Stored, StoredCritic, StoredEscalation, StoredEvidence, StoredReasons};
+use super::stored::{
+    self, sorted_critics, sorted_escalations, sorted_tier_changes, NoFinalRow, Stored, StoredCritic, StoredEscalation, StoredEvidence, StoredReasons,
+    StoredTierChange,
+};
 use super::week::IsoWeek;
-use crate::sink::clickhouse::{ClickHouseSettings, CriticRow, EscalationRow, MetricRow, ReasonRow};
+use crate::sink::clickhouse::{ClickHouseSettings, CriticRow, EscalationRow, IncentiveRow, MetricRow, ReasonRow};
 use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
 
@@ -73,7 +76,20 @@ pub async fn load(settings: &ClickHouseSettings, seller: &str, week: IsoWeek, tz
         .with_context(context)?;
     let escalations = escalations.into_iter().map(escalation).collect::<Result<Vec<_>>>()?;
 
-    Ok(Stored { cells, reasons, critics: sorted_critics(critics), escalations: sorted_escalations(escalations) })
+    let changes: Vec<IncentiveRow> =
+        client.query("SELECT ?fields FROM incentives FINAL WHERE seller_id = ?").bind(seller).fetch_all().await.with_context(context)?;
+    let tier_changes = changes
+        .into_iter()
+        .map(|c| Ok(StoredTierChange { change: unit_enum(&c.change)?, tier: c.tier, month_start: i64::from(c.month_start) }))
+        .collect::<Result<Vec<_>>>()?;
+
+    Ok(Stored {
+        cells,
+        reasons,
+        critics: sorted_critics(critics),
+        escalations: sorted_escalations(escalations),
+        tier_changes: sorted_tier_changes(tier_changes),
+    })
 }
 
 fn critic(c: CriticRow) -> Result<StoredCritic> {

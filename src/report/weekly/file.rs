@@ -2,12 +2,13 @@
 //! version of every window, critic and transition wins, as upserts do.
 
 use super::stored::{
-    self, sorted_critics, sorted_escalations, NoFinalRow, Stored, StoredCell, StoredCritic, StoredEscalation, StoredEvidence, StoredReasons,
+    self, sorted_critics, sorted_escalations, sorted_tier_changes, NoFinalRow, Stored, StoredCell, StoredCritic, StoredEscalation, StoredEvidence,
+    StoredReasons, StoredTierChange,
 };
 use super::week::IsoWeek;
-use crate::sink::{CRITICS_FILE, ESCALATIONS_FILE, REASONS_FILE, WINDOWS_FILE};
+use crate::sink::{CRITICS_FILE, ESCALATIONS_FILE, INCENTIVES_FILE, REASONS_FILE, WINDOWS_FILE};
 use anyhow::{Context, Result};
-use quality_engine::actions::{CriticStatus, Rule, Stage};
+use quality_engine::actions::{CriticStatus, Rule, Stage, TierMove};
 use quality_engine::contract::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -88,6 +89,14 @@ struct Evidence {
     value: Option<f64>,
     target: f64,
     status: String,
+}
+
+#[derive(Deserialize)]
+struct TierChange {
+    seller_id: String,
+    tier: String,
+    change: TierMove,
+    month_start: String,
 }
 
 /// Reads the inputs of `seller`'s report of `week` from a file sink's directory; critics are
@@ -173,11 +182,20 @@ pub fn load(dir: &Path, seller: &str, week: IsoWeek, tz: chrono_tz::Tz) -> Resul
         Ok(())
     })?;
 
+    let mut tier_changes = Vec::new();
+    for_each::<TierChange>(&dir.join(INCENTIVES_FILE), &needle, false, |c| {
+        if c.seller_id == seller {
+            tier_changes.push(StoredTierChange { tier: c.tier, change: c.change, month_start: stored::date(&c.month_start)? });
+        }
+        Ok(())
+    })?;
+
     Ok(Stored {
         cells,
         reasons,
         critics: sorted_critics(critics.into_values().collect()),
         escalations: sorted_escalations(escalations.into_values().collect()),
+        tier_changes: sorted_tier_changes(tier_changes),
     })
 }
 

@@ -22,7 +22,7 @@ th{background:#f0f3f7;font-weight:600;font-size:13px;color:#4a5568}td.num,th.num
 tr.failed td{background:#fff5f5}.improved{color:#17803d}.worsened{color:#c53030}.unchanged,.no_previous{color:#8a94a6}
 .stage{display:inline-block;padding:2px 10px;border-radius:12px;background:#e3e8ef;font-weight:600}
 .stage.warning{background:#fefcbf}.stage.improvement_plan{background:#feebc8}.stage.sanction_1,.stage.sanction_2,.stage.sanction_3{background:#fed7d7;color:#9b2c2c}
-.stage.ok{background:#c6f6d5}.note{color:#6b7280;font-size:13px}ul.recs li{margin:6px 0}
+.stage.ok{background:#c6f6d5}.tier{display:inline-block;padding:2px 10px;border-radius:12px;background:#bee3f8;font-weight:600}.note{color:#6b7280;font-size:13px}ul.recs li{margin:6px 0}
 td.sub{padding-left:28px;color:#4a5568}td.overdue{color:#c53030;font-weight:600}td.open{color:#b7791f}
 .bar{display:inline-block;height:10px;background:#f6ad55;border-radius:3px;vertical-align:middle;margin-right:8px}
 ";
@@ -63,6 +63,19 @@ pub fn render_html(r: &WeeklyReport) -> String {
     }
     if let Some(d) = &e.deadline {
         let _ = write!(w, ", deadline <span data-field=\"escalation_deadline\" data-value=\"{0}\">{0}</span>", esc(d));
+    }
+    let _ = write!(w, "</span><span>Incentive tiers: ");
+    if r.incentive_tiers.is_empty() {
+        let _ = write!(w, "<b data-field=\"incentive_tiers\" data-value=\"\">none</b>");
+    }
+    for (i, t) in r.incentive_tiers.iter().enumerate() {
+        let _ = write!(
+            w,
+            "{}<span class=\"tier\" data-field=\"incentive_tier\" data-value=\"{tier}\" data-since=\"{since}\">{tier}</span> since {since}",
+            if i > 0 { ", " } else { "" },
+            tier = esc(&t.tier),
+            since = esc(&t.since),
+        );
     }
     let _ = writeln!(w, "</span></div>");
 

@@ -22,7 +22,9 @@ pub fn render_markdown(r: &WeeklyReport) -> String {
     if let Some(deadline) = &e.deadline {
         let _ = write!(w, ", deadline {deadline}");
     }
-    let _ = writeln!(w, "\n");
+    let tiers: Vec<String> = r.incentive_tiers.iter().map(|t| format!("{} (since {})", cell(&t.tier), t.since)).collect();
+    let _ = writeln!(w, "\n- **Incentive tiers:** {}", if tiers.is_empty() { "none".to_owned() } else { tiers.join(", ") });
+    let _ = writeln!(w);
 
     standards(w, "Base standards", &r.base, false);
     standards(w, "Operational standards", &r.operational, false);

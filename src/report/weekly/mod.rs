@@ -1,7 +1,7 @@
 //! The weekly seller report of the regulation's Appendix 1: period and seller, base,
 //! operational and communication standards (target, actual, deviation, dynamics, status or
 //! compliance), the main reasons for negative reviews, the critical incidents of the week, the
-//! escalation stage and a recommendation for each failed standard.
+//! escalation stage, the incentive tiers held and a recommendation for each failed standard.
 //!
 //! Built from stored results (a file sink's directory, ClickHouse, or outputs held in memory)
 //! into a [`WeeklyReport`], then rendered as Markdown, HTML or JSON. Rules and definitions:
@@ -22,8 +22,8 @@ pub use html::render_html;
 pub use http::{Reply, ReportService};
 pub use markdown::render_markdown;
 pub use model::{
-    rule_label, stage_label, CriticCounts, CriticLine, Dynamics, EscalationState, Incidents, NegativeReviews, Period, ReasonLine, Recommendation,
-    StandardLine, Summary, Transition, WeeklyReport, TOP_REASONS,
+    rule_label, stage_label, CriticCounts, CriticLine, Dynamics, EscalationState, HeldTier, Incidents, NegativeReviews, Period, ReasonLine,
+    Recommendation, StandardLine, Summary, Transition, WeeklyReport, TOP_REASONS,
 };
 pub use recommend::{recommendation, rule};
 pub use stored::NoFinalRow;
@@ -31,6 +31,7 @@ pub use week::{BadWeek, IsoWeek};
 
 use crate::sink::clickhouse::ClickHouseSettings;
 use anyhow::Result;
+use quality_engine::actions::ActionPolicy;
 use quality_engine::Output;
 use std::path::Path;
 
@@ -48,9 +49,10 @@ pub async fn load_clickhouse(settings: &ClickHouseSettings, seller: &str, week: 
     Ok(WeeklyReport::build(seller, week, tz, stored))
 }
 
-/// The report from engine outputs held in memory (every output of a run, in emission order).
-pub fn from_outputs(outputs: &[Output], seller: &str, week: IsoWeek, tz: chrono_tz::Tz) -> Result<WeeklyReport, NoFinalRow> {
-    let stored = stored::from_outputs(outputs, seller, week, tz)?;
+/// The report from engine outputs held in memory (every output of a run, in emission order);
+/// `actions` decides the incentive tiers, as the file sink does with the run's settings.
+pub fn from_outputs(outputs: &[Output], seller: &str, week: IsoWeek, tz: chrono_tz::Tz, actions: &ActionPolicy) -> Result<WeeklyReport, NoFinalRow> {
+    let stored = stored::from_outputs(outputs, seller, week, tz, actions)?;
     Ok(WeeklyReport::build(seller, week, tz, stored))
 }
 

@@ -2,12 +2,14 @@
 //! and what `--format json` prints.
 
 use super::recommend::recommendation;
-use super::stored::{Stored, StoredCell, StoredCritic, StoredEscalation};
+use super::stored::{Stored, StoredCell, StoredCritic, StoredEscalation, StoredTierChange};
 use super::week::{date_of, IsoWeek};
-use quality_engine::actions::{CriticStatus, Rule, Stage};
+use quality_engine::actions::{CriticStatus, Rule, Stage, TierMove};
 use quality_engine::contract::Timestamp;
 use quality_engine::methodology::{Direction, Group, MetricId, Status};
+use quality_engine::window::{Cadence, Day};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// How many reasons for negative reviews the report lists (the rest are counted).
 pub const TOP_REASONS: usize = 5;
@@ -35,6 +37,8 @@ pub struct WeeklyReport {
     pub incidents: Incidents,
     /// Where the seller stands on the escalation ladder after this week.
     pub escalation: EscalationState,
+    /// The incentive tiers the seller holds in this week, by tier id.
+    pub incentive_tiers: Vec<HeldTier>,
     /// One recommendation per failed standard.
     pub recommendations: Vec<Recommendation>,
 }
@@ -243,6 +247,18 @@ pub struct EscalationState {
     pub deadline: Option<String>,
 }
 
+/// An incentive tier the seller holds: after the last month that ended on or before the
+/// week's Sunday, its latest change in the tier was an entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldTier {
+    /// The tier's id (`[actions.incentives.<tier>]`).
+    pub tier: String,
+    /// First day of the month whose end decided the entry, `YYYY-MM-DD`.
+    pub entered_month: String,
+    /// First day held (the day after that month), `YYYY-MM-DD`.
+    pub since: String,
+}
+
 /// What to do about one failed standard.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
@@ -345,6 +361,7 @@ impl WeeklyReport {
             since: latest.map(|e| IsoWeek::from_day(e.week_start).to_string()),
             deadline: latest.and_then(|e| e.deadline).map(|d| date_of(d).to_string()),
         };
+        let incentive_tiers = held_tiers(&stored.tier_changes, first + 7);
         WeeklyReport {
             seller_id: seller.to_owned(),
             week: week.to_string(),
@@ -356,6 +373,7 @@ impl WeeklyReport {
             negative_reviews,
             incidents,
             escalation,
+            incentive_tiers,
             recommendations,
         }
     }
@@ -400,6 +418,25 @@ fn counts(critics: &[StoredCritic]) -> CriticCounts {
     }
 }
 
+/// The tiers held on day `until - 1`: per tier, the latest change of a month that ended by `until` is an entry.
+fn held_tiers(changes: &[StoredTierChange], until: Day) -> Vec<HeldTier> {
+    let mut latest: BTreeMap<&str, &StoredTierChange> = BTreeMap::new();
+    for c in changes.iter().filter(|c| Cadence::Month.period_of(c.month_start).end <= until) {
+        if latest.get(c.tier.as_str()).is_none_or(|l| c.month_start >= l.month_start) {
+            latest.insert(&c.tier, c);
+        }
+    }
+    latest
+        .into_values()
+        .filter(|c| c.change == TierMove::Entered)
+        .map(|c| HeldTier {
+            tier: c.tier.clone(),
+            entered_month: date_of(c.month_start).to_string(),
+            since: date_of(Cadence::Month.period_of(c.month_start).end).to_string(),
+        })
+        .collect()
+}
+
 fn transition(e: &StoredEscalation) -> Transition {
     Transition {
         week: IsoWeek::from_day(e.week_start).to_string(),
@@ -426,5 +463,23 @@ mod tests {
         assert_eq!(Dynamics::of(MetricId::Nps, Some(0.0), Some(50.0)), Dynamics::Unchanged);
         assert_eq!(Dynamics::of(MetricId::Nps, None, None), Dynamics::NoPrevious);
         assert_eq!(Dynamics::Improved.arrow(), "↑");
+    }
+
+    #[test]
+    fn tiers_are_those_entered_by_the_last_month_that_ended_by_the_week() {
+        let day = |y, m, d| quality_engine::contract::days_from_civil(y, m, d);
+        let change = |tier: &str, change, y, m| StoredTierChange { tier: tier.into(), change, month_start: day(y, m, 1) };
+        let changes = [
+            change("leader", TierMove::Entered, 2026, 9),
+            change("tariff", TierMove::Entered, 2026, 9),
+            change("tariff", TierMove::Left, 2026, 10),
+            change("quality_leader", TierMove::Entered, 2026, 10),
+        ];
+        let tiers = |sunday: Day| held_tiers(&changes, sunday + 1).into_iter().map(|t| (t.tier, t.since)).collect::<Vec<_>>();
+        // The week ending Sunday 2026-10-04: September has ended, October not.
+        assert_eq!(tiers(day(2026, 10, 4)), [("leader".into(), "2026-10-01".into()), ("tariff".into(), "2026-10-01".into())]);
+        // The week ending Sunday 2026-11-01: October ended on Saturday the 31st.
+        assert_eq!(tiers(day(2026, 11, 1)), [("leader".into(), "2026-10-01".into()), ("quality_leader".into(), "2026-11-01".into())]);
+        assert_eq!(tiers(day(2026, 9, 27)), Vec::<(String, String)>::new());
     }
 }

@@ -1,10 +1,10 @@
 //! What the report is built from, as either store gives it: the seller's final weekly row,
 //! the week's reasons for negative reviews, the critics received in the week (latest state of
-//! each) and the seller's escalation transitions up to the week.
+//! each), the seller's escalation transitions up to the week and its incentive tier changes.
 
 use super::week::{day_of, IsoWeek};
 use anyhow::{Context, Result};
-use quality_engine::actions::{CriticStatus, Rule, Stage};
+use quality_engine::actions::{tier_changes, ActionPolicy, CriticStatus, Rule, SellerMonth, Stage, StageChange, TierMove};
 use quality_engine::methodology::{MetricId, Status};
 use quality_engine::window::{Cadence, Day};
 use quality_engine::Output;
@@ -52,6 +52,17 @@ pub struct StoredEscalation {
     pub deadline: Option<Day>,
 }
 
+/// A change of one of the seller's incentive tiers (docs/methodology.md, section 10.6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTierChange {
+    /// The tier's id.
+    pub tier: String,
+    /// Entered or left.
+    pub change: TierMove,
+    /// First day of the month whose end decided it.
+    pub month_start: Day,
+}
+
 /// Everything one report needs, loaded for one seller and week.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
@@ -64,6 +75,8 @@ pub struct Stored {
     pub critics: Vec<StoredCritic>,
     /// The seller's transitions with `week_start` up to the week's Monday, oldest first.
     pub escalations: Vec<StoredEscalation>,
+    /// The seller's incentive tier changes (any month), by month then tier.
+    pub tier_changes: Vec<StoredTierChange>,
 }
 
 /// The seller has no final row for the week: the message names the weeks that do exist.
@@ -111,8 +124,9 @@ pub fn date(s: &str) -> Result<Day> {
 }
 
 /// Collects a report's inputs from engine outputs held in memory (what `demo` has): the
-/// latest version of every window, critic and transition wins, as in the stores.
-pub fn from_outputs(outputs: &[Output], seller: &str, week: IsoWeek, tz: chrono_tz::Tz) -> Result<Stored, NoFinalRow> {
+/// latest version of every window, critic and transition wins, as in the stores; the tier
+/// changes are decided over every seller's final month rows with `actions`, as the file sink does.
+pub fn from_outputs(outputs: &[Output], seller: &str, week: IsoWeek, tz: chrono_tz::Tz, actions: &ActionPolicy) -> Result<Stored, NoFinalRow> {
     let first = week.first_day();
     let (from, to) = week.utc_bounds(tz);
     let mut row = None;
@@ -172,12 +186,26 @@ pub fn from_outputs(outputs: &[Output], seller: &str, week: IsoWeek, tz: chrono_
     let Some((_, row)) = row.filter(|(_, r)| r.is_final) else {
         return Err(NoFinalRow { seller: seller.to_owned(), week, available: weeks.into_iter().map(IsoWeek::from_day).collect() });
     };
+    let months: Vec<SellerMonth> = outputs.iter().filter_map(|o| if let Output::Row(r) = o { SellerMonth::of(r) } else { None }).collect();
+    let stages: Vec<StageChange> = outputs.iter().filter_map(|o| if let Output::Escalation(e) = o { Some(e.into()) } else { None }).collect();
+    let changes = tier_changes(&months, &stages, &actions.incentives, &actions.leaders)
+        .into_iter()
+        .filter(|c| &*c.seller_id == seller)
+        .map(|c| StoredTierChange { tier: c.tier, change: c.change, month_start: c.month_start.0 })
+        .collect();
     Ok(Stored {
         cells: row.metrics.clone(),
         reasons,
         critics: sorted_critics(critics.into_values().collect()),
         escalations: sorted_escalations(escalations.into_values().collect()),
+        tier_changes: sorted_tier_changes(changes),
     })
+}
+
+/// Tier changes by month, then tier.
+pub fn sorted_tier_changes(mut v: Vec<StoredTierChange>) -> Vec<StoredTierChange> {
+    v.sort_by(|a, b| a.month_start.cmp(&b.month_start).then_with(|| a.tier.cmp(&b.tier)));
+    v
 }
 
 /// Critics by feedback time, then id.

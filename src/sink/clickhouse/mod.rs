@@ -13,7 +13,7 @@ mod schema;
 mod sink;
 
 pub use config::ClickHouseSettings;
-pub use rows::{CompositeRow, CriticRow, DeadLetterRow, EscalationRow, MetricRow, ReasonRow, SurveyRow};
+pub use rows::{CompositeRow, CriticRow, DeadLetterRow, EscalationRow, IncentiveRow, MetricRow, ReasonRow, SurveyRow};
 pub use schema::{migrate, MIGRATIONS};
 pub use sink::ClickHouseSink;
 pub(crate) use sink::{insert_all, window_table};

@@ -1,7 +1,7 @@
 //! Engine outputs as ClickHouse rows.
 
 use clickhouse::Row;
-use quality_engine::actions::{CriticRecord, Escalation, SurveyRequest, WeekReasons};
+use quality_engine::actions::{CriticRecord, Escalation, SurveyRequest, TierChange, WeekReasons};
 use quality_engine::methodology::{MetricId, Status};
 use quality_engine::output::{DeadLetter, MetricCell, WindowRow};
 use serde::{Deserialize, Serialize};
@@ -256,6 +256,45 @@ impl ReasonRow {
             share: r.share,
             negative_reviews: w.negative_reviews,
         })
+    }
+}
+
+/// A change of incentive tier (table `incentives`): the fields of a
+/// [`quality_engine::actions::TierChange`], the month as days since 1970-01-01.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct IncentiveRow {
+    pub change_id: String,
+    pub seller_id: String,
+    pub tier: String,
+    pub change: String,
+    pub month_start: u16,
+    pub rule: String,
+    pub score: Option<f64>,
+    pub percentile: Option<f64>,
+    pub rank: Option<u32>,
+    pub eligible_sellers: u32,
+    pub orders: i64,
+    pub stage: String,
+    pub months_in_tier: u32,
+}
+
+impl From<&TierChange> for IncentiveRow {
+    fn from(c: &TierChange) -> Self {
+        IncentiveRow {
+            change_id: c.change_id.clone(),
+            seller_id: c.seller_id.to_string(),
+            tier: c.tier.clone(),
+            change: c.change.as_str().to_owned(),
+            month_start: date(c.month_start),
+            rule: c.rule.as_str().to_owned(),
+            score: c.score,
+            percentile: c.percentile,
+            rank: c.rank,
+            eligible_sellers: c.eligible_sellers,
+            orders: c.orders,
+            stage: c.stage.as_str().to_owned(),
+            months_in_tier: c.months_in_tier,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (3, "stream", include_str!("../../../clickhouse/0003_stream.sql")),
     (4, "actions", include_str!("../../../clickhouse/0004_actions.sql")),
     (5, "versions", include_str!("../../../clickhouse/0005_versions.sql")),
+    (6, "incentives", include_str!("../../../clickhouse/0006_incentives.sql")),
 ];
 
 /// The statements of a migration file, without comments.

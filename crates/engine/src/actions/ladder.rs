@@ -24,15 +24,18 @@ pub enum Stage {
     /// Violations are systematic: N failed weeks of the last M. The seller has a deadline.
     ImprovementPlan,
     /// The plan's deadline passed without recovery: a formal warning with recommendations.
+    #[serde(rename = "sanction_1", alias = "sanction1")]
     Sanction1,
     /// The next deadline passed too: functionality restricted.
+    #[serde(rename = "sanction_2", alias = "sanction2")]
     Sanction2,
     /// Suspension.
+    #[serde(rename = "sanction_3", alias = "sanction3")]
     Sanction3,
 }
 
 impl Stage {
-    /// The stable id, as in the `escalations` table and topic.
+    /// The stable id, as in the `escalations` table and topic (and serde's name).
     pub fn as_str(self) -> &'static str {
         match self {
             Stage::Ok => "ok",
@@ -170,5 +173,20 @@ impl Ladder {
             failed_weeks,
             deadline: deadline.map(LocalDate),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stage;
+
+    #[test]
+    fn serde_names_stages_by_their_stable_ids() {
+        for s in [Stage::Ok, Stage::Warning, Stage::ImprovementPlan, Stage::Sanction1, Stage::Sanction2, Stage::Sanction3] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(serde_json::from_value::<Stage>(s.as_str().into()).unwrap(), s);
+        }
+        // Files written before the ids were fixed still read.
+        assert_eq!(serde_json::from_value::<Stage>("sanction2".into()).unwrap(), Stage::Sanction2);
     }
 }

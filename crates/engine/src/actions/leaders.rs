@@ -25,7 +25,7 @@ pub struct Leader {
 }
 
 /// Orders a month row counts (its seller-cancellation denominator: orders created).
-fn orders(r: &WindowRow) -> i64 {
+pub(crate) fn orders(r: &WindowRow) -> i64 {
     r.metrics.iter().find(|c| c.metric == MetricId::SellerCancellationShare).map_or(0, |c| c.denominator)
 }
 

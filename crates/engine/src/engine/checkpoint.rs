@@ -254,3 +254,44 @@ impl Engine {
         Ok(e)
     }
 }
+
+/// The fields a checkpoint starts with, in [`Snapshot`]'s order (keep the two in step): enough
+/// to read `open_from` without decoding the state behind them.
+type Head = (u32, Settings, [u64; 8], i64, Vec<i64>, i64, i64, Option<Day>);
+
+/// The first local day not yet final in a checkpoint's engine (`None`: no window has closed),
+/// read from the checkpoint's first bytes alone (a prefix of a few hundred bytes suffices):
+/// every window that ends on or before that day was emitted before the checkpoint was taken.
+pub fn checkpoint_open_from(head: &[u8]) -> Result<Option<Day>, CheckpointError> {
+    let ((format, _, _, _, _, _, _, open_from), _) = postcard::take_from_bytes::<Head>(head).map_err(|e| CheckpointError::Corrupt(e.to_string()))?;
+    if format != FORMAT {
+        return Err(CheckpointError::Format(format));
+    }
+    Ok(open_from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn created(id: &str, at: &str) -> String {
+        format!(
+            r#"{{"event_id":"{id}","type":"order.created","occurred_at":"{at}","seller_id":"s1","order_id":"{id}","customer_id":"c1","ship_by":"{at}"}}"#
+        )
+    }
+
+    #[test]
+    fn the_head_of_a_checkpoint_tells_which_days_are_final() {
+        let mut e = Engine::new(EngineConfig::default());
+        let mut out = Vec::new();
+        assert_eq!(checkpoint_open_from(&e.checkpoint(&mut out)).unwrap(), None);
+        e.ingest(created("o1", "2026-10-30T10:00:00Z").as_bytes());
+        e.ingest(created("o2", "2026-11-05T10:00:00Z").as_bytes());
+        let bytes = e.checkpoint(&mut out);
+        // 48 h lateness: the watermark is 2026-11-03T10:00Z, 13:00 in Moscow, so days before 2026-11-03 are final.
+        let open_from = checkpoint_open_from(&bytes[..256]).unwrap();
+        assert_eq!(open_from, Some(crate::contract::days_from_civil(2026, 11, 3)));
+        assert_eq!(open_from, e.open_from);
+        assert!(matches!(checkpoint_open_from(&bytes[..8]), Err(CheckpointError::Corrupt(_))));
+    }
+}

@@ -11,7 +11,7 @@ mod checkpoint;
 mod config;
 mod rows;
 
-pub use checkpoint::CheckpointError;
+pub use checkpoint::{checkpoint_open_from, CheckpointError};
 pub use config::{Clock, EngineConfig};
 
 use crate::actions::{Critic, CriticSource, Ladder, ReasonTally};
