@@ -165,6 +165,11 @@ fn check_json(report: &Value, stored: &Stored, seller: &str, monday: &str) -> [u
     assert_eq!(s(report, "week"), iso_week(monday));
     let start = NaiveDate::parse_from_str(monday, "%Y-%m-%d").unwrap();
     assert_eq!(report["period"], serde_json::json!({"start": monday, "end": (start + chrono::Duration::days(6)).to_string(), "timezone": TZ}));
+    assert_eq!(
+        (&report["standards_version"], &row["standards_version"]),
+        (&serde_json::json!("v1"), &serde_json::json!("v1")),
+        "the version the week was judged by"
+    );
 
     let mut failed = Vec::new();
     let mut judged = 0;
@@ -451,6 +456,7 @@ fn check_html(html: &str, report: &Value) {
     let expected: Vec<String> = i["escalations"].as_array().unwrap().iter().map(|t| format!("{}->{}", s(t, "from"), s(t, "to"))).collect();
     assert_eq!(transitions, expected);
     value_eq("stage", find(&figs, None, "escalation_stage"), &report["escalation"]["stage"]);
+    value_eq("standards version", find(&figs, None, "standards_version"), &report["standards_version"]);
     let tiers: Vec<(&str, &str)> = figs
         .iter()
         .filter(|f| f.attr("data-field") == Some("incentive_tier"))

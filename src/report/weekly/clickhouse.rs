@@ -37,6 +37,7 @@ pub async fn load(settings: &ClickHouseSettings, seller: &str, week: IsoWeek, tz
     }
     rows.sort_by_key(|r| stored::metric(&r.metric).map_or(usize::MAX, |m| m.index()));
     let cells = rows.iter().map(MetricRow::cell).collect::<Result<Vec<_>>>()?;
+    let standards_version = rows[0].standards_version.clone();
 
     let mut reasons: Vec<ReasonRow> = client
         .query("SELECT ?fields FROM negative_reasons FINAL WHERE seller_id = ? AND week_start = toDate(?)")
@@ -85,6 +86,7 @@ pub async fn load(settings: &ClickHouseSettings, seller: &str, week: IsoWeek, tz
 
     Ok(Stored {
         cells,
+        standards_version,
         reasons,
         critics: sorted_critics(critics),
         escalations: sorted_escalations(escalations),

@@ -23,21 +23,9 @@ struct Row {
     period_start: String,
     is_final: bool,
     version: u64,
-    metrics: Vec<Cell>,
-}
-
-#[derive(Deserialize)]
-struct Cell {
-    metric: String,
-    numerator: f64,
-    denominator: i64,
-    value: Option<f64>,
-    target: f64,
-    deviation: Option<f64>,
-    previous: Option<f64>,
-    change: Option<f64>,
-    status: String,
-    overdue: i64,
+    #[serde(default)]
+    standards_version: String,
+    metrics: Vec<StoredCell>,
 }
 
 #[derive(Deserialize)]
@@ -124,7 +112,6 @@ pub fn load(dir: &Path, seller: &str, week: IsoWeek, tz: chrono_tz::Tz) -> Resul
     let Some(row) = row.filter(|r| r.is_final) else {
         return Err(NoFinalRow { seller: seller.to_owned(), week, available: weeks.into_iter().map(IsoWeek::from_day).collect() }.into());
     };
-    let cells = row.metrics.into_iter().map(cell).collect::<Result<Vec<_>>>()?;
 
     let mut reasons = None;
     for_each::<Reasons>(&dir.join(REASONS_FILE), &needle, false, |r| {
@@ -191,26 +178,12 @@ pub fn load(dir: &Path, seller: &str, week: IsoWeek, tz: chrono_tz::Tz) -> Resul
     })?;
 
     Ok(Stored {
-        cells,
+        cells: row.metrics,
+        standards_version: row.standards_version,
         reasons,
         critics: sorted_critics(critics.into_values().collect()),
         escalations: sorted_escalations(escalations.into_values().collect()),
         tier_changes: sorted_tier_changes(tier_changes),
-    })
-}
-
-fn cell(c: Cell) -> Result<StoredCell> {
-    Ok(StoredCell {
-        metric: stored::metric(&c.metric)?,
-        numerator: c.numerator,
-        denominator: c.denominator,
-        value: c.value,
-        target: c.target,
-        deviation: c.deviation,
-        previous: c.previous,
-        change: c.change,
-        status: stored::status(&c.status)?,
-        overdue: c.overdue,
     })
 }
 

@@ -48,6 +48,7 @@ pub fn render_html(r: &WeeklyReport) -> String {
          (Monday to Sunday, <span data-field=\"timezone\" data-value=\"{tz}\">{tz}</span>)</span>\
          <span>Seller: <b data-field=\"seller_id\" data-value=\"{seller}\">{seller}</b></span>\
          <span>Standards failed: <b data-field=\"failed\" data-value=\"{f}\">{f}</b> of <b data-field=\"judged\" data-value=\"{j}\">{j}</b> judged</span>\
+         <span>Standards version: <b data-field=\"standards_version\" data-value=\"{version}\">{version}</b></span>\
          <span>Escalation stage: <span class=\"stage {stage}\" data-field=\"escalation_stage\" data-value=\"{stage}\">{label}</span>",
         s = esc(&r.period.start),
         e_ = esc(&r.period.end),
@@ -55,6 +56,7 @@ pub fn render_html(r: &WeeklyReport) -> String {
         seller = esc(&r.seller_id),
         f = r.summary.failed,
         j = r.summary.judged,
+        version = esc(&r.standards_version),
         stage = e.stage.as_str(),
         label = stage_label(e.stage),
     );

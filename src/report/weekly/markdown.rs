@@ -14,6 +14,9 @@ pub fn render_markdown(r: &WeeklyReport) -> String {
     let _ = writeln!(w, "- **Period:** {} to {} (Monday to Sunday, {})", r.period.start, r.period.end, r.period.timezone);
     let _ = writeln!(w, "- **Seller:** {}", cell(&r.seller_id));
     let _ = writeln!(w, "- **Standards failed:** {} of {} judged", r.summary.failed, r.summary.judged);
+    if !r.standards_version.is_empty() {
+        let _ = writeln!(w, "- **Standards version:** {} (the targets in force when the week began)", cell(&r.standards_version));
+    }
     let e = &r.escalation;
     let _ = write!(w, "- **Escalation stage:** {}", stage_label(e.stage));
     if let Some(since) = &e.since {

@@ -23,6 +23,8 @@ pub struct WeeklyReport {
     pub week: String,
     /// Its days.
     pub period: Period,
+    /// The standards version the week was judged against (its targets are the ones shown).
+    pub standards_version: String,
     /// How many standards were judged and failed.
     pub summary: Summary,
     /// Base standards (customer satisfaction).
@@ -366,6 +368,7 @@ impl WeeklyReport {
             seller_id: seller.to_owned(),
             week: week.to_string(),
             period: Period { start: week.monday().to_string(), end: week.sunday().to_string(), timezone: tz.name().to_owned() },
+            standards_version: stored.standards_version.clone(),
             summary,
             base,
             operational,

@@ -68,6 +68,8 @@ pub struct StoredTierChange {
 pub struct Stored {
     /// The cells of the seller's final weekly row, in catalogue order.
     pub cells: Vec<StoredCell>,
+    /// The standards version the week was judged against (empty for rows stored before versions).
+    pub standards_version: String,
     /// The week's reasons, if the engine published any (it does for every week with a
     /// negative review).
     pub reasons: Option<StoredReasons>,
@@ -195,6 +197,7 @@ pub fn from_outputs(outputs: &[Output], seller: &str, week: IsoWeek, tz: chrono_
         .collect();
     Ok(Stored {
         cells: row.metrics.clone(),
+        standards_version: row.standards_version.to_string(),
         reasons,
         critics: sorted_critics(critics.into_values().collect()),
         escalations: sorted_escalations(escalations.into_values().collect()),
