@@ -33,6 +33,7 @@ Examples:
   quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/ --format html --out report.html
   quality-pipeline review --quarter 2025-Q1 --from out/ --propose revision.toml   # quarterly trends, standards revision
   quality-pipeline incentives --clickhouse --publish      # incentive tier changes, into ClickHouse and Kafka
+  quality-pipeline --config quality.toml backfill --from file:out/ --standards-version 2025-Q2 --since 2025-04-01 --dry-run
   quality-pipeline bench --sellers 10000 --days 90        # throughput and memory figures
   quality-pipeline import olist tests/data/olist --out olist.ndjson   # real data as events
   quality-pipeline demo --olist tests/data/olist  # real data: the worst sellers of a month";

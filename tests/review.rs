@@ -274,7 +274,7 @@ fn bad_arguments_and_missing_rows_say_what_to_do() {
     assert!(err.contains("windows.ndjson") && err.contains("run --sink file:DIR"), "{err}");
     // One final weekly row in 2025-W14, whose Thursday (2025-04-03) is in Q2.
     let row = serde_json::json!({"seller_id": "s", "cadence": "week", "period_start": "2025-03-31", "period_end": "2025-04-07", "is_final": true,
-        "version": 1, "metrics": [{"metric": "csi", "numerator": 5.0, "denominator": 1, "value": 5.0, "target": 4.5, "status": "pass"}]});
+        "version": 1, "metrics": [{"metric": "csi", "numerator": 5.0, "denominator": 1, "value": 5.0, "target": 4.5, "status": "pass", "overdue": 0}]});
     std::fs::write(dir.path().join("windows.ndjson"), format!("{row}\n")).unwrap();
     let (code, err) = run(&["--quarter", "2025-Q1", "--from", &format!("file:{d}")]);
     assert_eq!(code, Some(2));

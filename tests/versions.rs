@@ -12,7 +12,7 @@ use quality_engine::methodology::{evaluate, rejudge, MetricId, VersionedStandard
 use quality_engine::output::FINAL_VERSION;
 use quality_engine::window::{Cadence, LocalDate};
 use quality_engine::WindowRow;
-use quality_pipeline::backfill::file::latest_rows;
+use quality_pipeline::results::latest_rows;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -69,7 +69,12 @@ impl World {
 }
 
 fn final_rows(dir: &Path) -> Rows {
-    latest_rows(dir).unwrap().into_iter().filter(|r| r.is_final).map(|r| ((r.seller_id.to_string(), r.cadence, r.period_start), r)).collect()
+    latest_rows(dir, None, |_| true)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.is_final)
+        .map(|r| ((r.seller_id.to_string(), r.cadence, r.period_start), r))
+        .collect()
 }
 
 fn day(s: &str) -> LocalDate {

@@ -22,7 +22,7 @@ pub fn run(config: Option<&Path>, args: BackfillArgs) -> Result<()> {
     };
     let scope = Scope { since: date(&args.since, "since")?, until: date(&args.until, "until")? };
     let (stored, target) = if let Some(dir) = args.from.strip_prefix("file:") {
-        (backfill::file::latest_rows(Path::new(dir))?, Target::File(dir))
+        (crate::results::latest_rows(Path::new(dir), None, |r| scope.contains(r.period_start.0))?, Target::File(dir))
     } else if args.from == "clickhouse" {
         let ch = super::clickhouse_settings(&file, &args.clickhouse);
         (super::runtime()?.block_on(backfill::clickhouse::latest_rows(&ch, scope))?, Target::ClickHouse(ch))

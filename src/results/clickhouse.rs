@@ -1,6 +1,6 @@
 //! Final cells from ClickHouse's `standards` view (the latest version of every window).
 
-use super::{metric, passed, FinalCell, Selection};
+use super::{metric, passed, status, FinalCell, Selection};
 use crate::sink::clickhouse::ClickHouseSettings;
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -42,7 +42,7 @@ pub async fn from_clickhouse(settings: &ClickHouseSettings, selection: &Selectio
         let Some(value) = r.value else { continue };
         cells.push(FinalCell {
             metric: metric(&r.metric)?,
-            passed: passed(&r.status)?,
+            passed: passed(status(&r.status)?)?,
             seller_id: r.seller_id,
             cadence: r.cadence,
             period_start: r.period_start,

@@ -1,71 +1,62 @@
 //! Final cells from a file sink's directory: `windows.ndjson` holds upserts, so the highest
 //! `version` of every `(seller_id, cadence, period_start)` is the window's current row.
 
-use super::{metric, passed, FinalCell, Selection};
+use super::{passed, FinalCell, Selection};
 use crate::sink::WINDOWS_FILE;
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use quality_engine::window::{Cadence, LocalDate};
+use quality_engine::WindowRow;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::sync::Arc;
 
-#[derive(Deserialize)]
-struct Row {
-    seller_id: String,
-    cadence: String,
-    period_start: String,
-    is_final: bool,
-    version: u64,
-    metrics: Vec<Cell>,
-}
-
-#[derive(Deserialize)]
-struct Cell {
-    metric: String,
-    numerator: f64,
-    denominator: i64,
-    value: Option<f64>,
-    target: f64,
-    status: String,
-}
-
-/// The selected final cells of the file sink in `dir` (`run --sink file:DIR`).
-pub fn from_dir(dir: &Path, selection: &Selection) -> Result<Vec<FinalCell>> {
+/// The latest version of every window row in `dir/windows.ndjson` (of `cadences` only, when
+/// given) that `keep` selects, ordered by cadence, period start and seller.
+pub fn latest_rows(dir: &Path, cadences: Option<&[String]>, keep: impl Fn(&WindowRow) -> bool) -> Result<Vec<WindowRow>> {
     let path = dir.join(WINDOWS_FILE);
     let f = std::fs::File::open(&path)
         .with_context(|| format!("cannot read {}; --from takes the directory of a file sink (run --sink file:DIR)", path.display()))?;
     // Rows of other cadences are skipped before parsing: the sink writes them as serde_json does.
-    let needles: Vec<String> = selection.cadences.iter().map(|c| format!("\"cadence\":{}", serde_json::Value::from(c.as_str()))).collect();
-    let mut latest: HashMap<(String, String, String), Row> = HashMap::new();
+    let needles: Option<Vec<String>> = cadences.map(|cs| cs.iter().map(|c| format!("\"cadence\":{}", serde_json::Value::from(c.as_str()))).collect());
+    let mut latest: HashMap<(Arc<str>, Cadence, LocalDate), WindowRow> = HashMap::new();
     for (i, line) in BufReader::new(f).lines().enumerate() {
         let line = line.with_context(|| format!("reading {}", path.display()))?;
-        if !needles.iter().any(|n| line.contains(n.as_str())) {
+        if line.trim().is_empty() || needles.as_ref().is_some_and(|n| !n.iter().any(|n| line.contains(n.as_str()))) {
             continue;
         }
-        let row: Row = serde_json::from_str(&line).with_context(|| format!("{}:{}: not a window row", path.display(), i + 1))?;
-        if !selection.keeps(&row.cadence, &row.period_start) {
+        let row: WindowRow = serde_json::from_str(&line).with_context(|| format!("{}:{}: not a window row", path.display(), i + 1))?;
+        if !keep(&row) {
             continue;
         }
-        let key = (row.seller_id.clone(), row.cadence.clone(), row.period_start.clone());
+        let key = (row.seller_id.clone(), row.cadence, row.period_start);
         if latest.get(&key).is_none_or(|old| row.version >= old.version) {
             latest.insert(key, row);
         }
     }
+    let mut rows: Vec<WindowRow> = latest.into_values().collect();
+    rows.sort_by(|a, b| (a.cadence, a.period_start, &a.seller_id).cmp(&(b.cadence, b.period_start, &b.seller_id)));
+    Ok(rows)
+}
+
+/// The selected final cells of the file sink in `dir` (`run --sink file:DIR`).
+pub fn from_dir(dir: &Path, selection: &Selection) -> Result<Vec<FinalCell>> {
+    let rows = latest_rows(dir, Some(&selection.cadences), |r| selection.keeps(r.cadence.as_str(), &r.period_start.to_string()))?;
     let mut cells = Vec::new();
-    for row in latest.into_values().filter(|r| r.is_final) {
+    for row in rows.into_iter().filter(|r| r.is_final) {
+        let period_start = row.period_start.to_string();
         for c in row.metrics {
             let Some(value) = c.value else { continue };
             cells.push(FinalCell {
-                seller_id: row.seller_id.clone(),
-                cadence: row.cadence.clone(),
-                period_start: row.period_start.clone(),
-                metric: metric(&c.metric)?,
+                seller_id: row.seller_id.to_string(),
+                cadence: row.cadence.as_str().to_owned(),
+                period_start: period_start.clone(),
+                metric: c.metric,
                 numerator: c.numerator,
                 denominator: c.denominator,
                 value,
                 target: c.target,
-                passed: passed(&c.status)
-                    .with_context(|| format!("{}: {} {} of {}", path.display(), row.cadence, row.period_start, row.seller_id))?,
+                passed: passed(c.status).with_context(|| format!("{} {period_start} of {}", row.cadence, row.seller_id))?,
             });
         }
     }
@@ -79,7 +70,7 @@ mod tests {
     fn row(seller: &str, cadence: &str, start: &str, is_final: bool, version: u64, value: Option<f64>) -> String {
         serde_json::json!({
             "seller_id": seller, "cadence": cadence, "period_start": start, "period_end": start, "is_final": is_final, "version": version,
-            "metrics": [{"metric": "csi", "numerator": 9.0, "denominator": 2, "value": value, "target": 4.5,
+            "metrics": [{"metric": "csi", "numerator": 9.0, "denominator": 2, "value": value, "target": 4.5, "overdue": 0,
                          "status": if value.is_some() { "pass" } else { "no_data" }}]
         })
         .to_string()

@@ -8,10 +8,10 @@ mod clickhouse;
 mod file;
 
 pub use clickhouse::from_clickhouse;
-pub use file::from_dir;
+pub use file::{from_dir, latest_rows};
 
 use anyhow::{bail, Context, Result};
-use quality_engine::methodology::MetricId;
+use quality_engine::methodology::{MetricId, Status};
 use std::ops::Range;
 
 /// Which final cells to read.
@@ -65,13 +65,18 @@ fn metric(id: &str) -> Result<MetricId> {
     MetricId::from_id(id).with_context(|| format!("unknown metric {id:?} in the stored rows"))
 }
 
-/// Parses the status of a cell with a value: `pass` or `fail`.
-fn passed(status: &str) -> Result<bool> {
+/// Whether a cell with a value passed: its status is `pass` or `fail`, never `no_data`.
+fn passed(status: Status) -> Result<bool> {
     match status {
-        "pass" => Ok(true),
-        "fail" => Ok(false),
-        other => bail!("status {other:?} of a cell with a value in the stored rows; expected pass or fail"),
+        Status::Pass => Ok(true),
+        Status::Fail => Ok(false),
+        Status::NoData => bail!("status no_data of a cell with a value in the stored rows; expected pass or fail"),
     }
+}
+
+/// Parses a stored status id.
+fn status(id: &str) -> Result<Status> {
+    serde_json::from_value(serde_json::Value::String(id.to_owned())).with_context(|| format!("unknown status {id:?} in the stored rows"))
 }
 
 #[cfg(test)]
@@ -89,9 +94,10 @@ mod tests {
 
     #[test]
     fn statuses_of_cells_with_a_value_are_pass_or_fail() {
-        assert!(passed("pass").unwrap());
-        assert!(!passed("fail").unwrap());
-        assert!(passed("no_data").unwrap_err().to_string().contains("expected pass or fail"));
+        assert!(passed(status("pass").unwrap()).unwrap());
+        assert!(!passed(status("fail").unwrap()).unwrap());
+        assert!(passed(status("no_data").unwrap()).unwrap_err().to_string().contains("expected pass or fail"));
+        assert!(status("passed").unwrap_err().to_string().contains("unknown status"));
         assert!(metric("csat").unwrap_err().to_string().contains("unknown metric \"csat\""));
     }
 }
