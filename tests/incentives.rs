@@ -107,16 +107,7 @@ async fn the_command_records_and_publishes_the_file_sinks_changes_exactly_once()
     let events = dir.path().join("events.ndjson");
     // September and October whole, then nine days of November.
     ok(bin().args(["generate", "--sellers", "24", "--days", "70", "--start", "2026-09-01", "--seed", "3", "--out"]).arg(&events));
-    let out = dir.path().join("out");
-    ok(bin().arg("--config").arg(&config).args([
-        "run",
-        "--source",
-        &format!("file:{}", events.display()),
-        "--sink",
-        &format!("file:{}", out.display()),
-    ]));
-    let file: Vec<Value> =
-        std::fs::read_to_string(out.join("incentives.ndjson")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let file = file_run(&config, &events, &dir.path().join("out"));
     let expected = by_id(file.clone());
     let kinds = |change: &str| file.iter().filter(|c| c["change"] == change).count();
     assert!(kinds("entered") > 0 && kinds("left") > 0, "the data enters and leaves tiers: {file:#?}");
@@ -208,16 +199,7 @@ async fn a_partitioned_run_has_only_the_months_every_partition_closed_decided() 
         text.push('\n');
     }
     std::fs::write(&events, text).unwrap();
-    let out = dir.path().join("out");
-    ok(bin().arg("--config").arg(&config).args([
-        "run",
-        "--source",
-        &format!("file:{}", events.display()),
-        "--sink",
-        &format!("file:{}", out.display()),
-    ]));
-    let file: Vec<Value> =
-        std::fs::read_to_string(out.join("incentives.ndjson")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let file = file_run(&config, &events, &dir.path().join("out"));
     let closed: Vec<Value> = file.iter().filter(|c| c["month_start"].as_str().unwrap() < "2026-11-01").cloned().collect();
     assert!(!closed.is_empty() && closed.len() < file.len(), "changes in September or October, and later: {file:#?}");
 
@@ -240,4 +222,16 @@ async fn a_partitioned_run_has_only_the_months_every_partition_closed_decided() 
     let run = summary(&ok(&mut command(&config, &db, false)));
     assert_eq!(run, BTreeMap::from([("months".into(), 2), ("changes".into(), closed.len() as u64)]));
     assert_eq!(by_id(rows(&c).await), by_id(closed), "September and October exactly as the file sink decided them, November left for later");
+}
+
+/// Replays `events` into a file sink at `out` under `config`; returns its incentives.ndjson records.
+fn file_run(config: &std::path::Path, events: &std::path::Path, out: &std::path::Path) -> Vec<Value> {
+    ok(bin().arg("--config").arg(config).args([
+        "run",
+        "--source",
+        &format!("file:{}", events.display()),
+        "--sink",
+        &format!("file:{}", out.display()),
+    ]));
+    std::fs::read_to_string(out.join("incentives.ndjson")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
