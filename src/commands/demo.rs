@@ -68,6 +68,14 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
     println!(
         "All rows and dead letters: quality-pipeline generate > events.ndjson && quality-pipeline run --source file:events.ndjson --sink file:out/"
     );
+    // The quarter holding the last week's Thursday (the ISO rule `review` assigns weeks by).
+    let quarter = last_week.map(|d| {
+        let (y, m, _) = quality_engine::contract::civil_from_days(d.0 + 3);
+        format!("{y}-Q{}", (m - 1) / 3 + 1)
+    });
+    if let Some(q) = quarter {
+        println!("Then the quarterly review of that stream: quality-pipeline review --quarter {q} --from out/");
+    }
     Ok(())
 }
 
