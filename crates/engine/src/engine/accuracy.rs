@@ -42,6 +42,7 @@ impl Engine {
         if let Item::Order(key, _) = item {
             if let Some(a) = self.accuracy.get_mut(&key) {
                 a.created = true;
+                a.order_id = None;
             }
         }
     }
@@ -81,7 +82,7 @@ impl Engine {
 }
 
 fn orphan_complaints(seller: &str, a: &Accuracy) -> DeadLetter {
-    let mut payload = serde_json::json!({"seller_id": seller, "order_id": &*a.order_id, "complaints": a.complaints});
+    let mut payload = serde_json::json!({"seller_id": seller, "order_id": a.order_id.as_deref().unwrap_or_default(), "complaints": a.complaints});
     if a.delivered != NONE {
         payload["delivered_at"] = Timestamp(a.delivered).to_string().into();
     }

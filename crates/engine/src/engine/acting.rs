@@ -130,39 +130,42 @@ impl Engine {
     pub(super) fn decide_surveys(&mut self, watermark: i64) {
         let mut due = Vec::new();
         self.surveys_due.pop_due_exact(watermark, &mut due);
-        let mut ready: Vec<(i64, std::sync::Arc<str>, Box<str>, u128)> = due
+        let mut ready: Vec<(i64, std::sync::Arc<str>, u128)> = due
             .into_iter()
             .filter_map(|(t, (key, generation))| {
                 let o = self.orders.get(&key).filter(|o| o.generation == generation && !o.survey_done)?;
-                Some((t, self.sellers[o.seller as usize].id.clone(), o.order_id.clone(), key))
+                Some((t, self.sellers[o.seller as usize].id.clone(), key))
             })
             .collect();
-        ready.sort();
-        for (t, seller_id, order_id, key) in ready {
+        if ready.len() > 1 {
+            let orders = &self.orders;
+            ready.sort_by(|a, b| (a.0, &a.1, &orders[&a.2].order_id).cmp(&(b.0, &b.1, &orders[&b.2].order_id)));
+        }
+        for (t, seller_id, key) in ready {
             let Some(o) = self.orders.get_mut(&key) else { continue };
             o.survey_done = true;
-            let (seller, customer, delivered) = (o.seller, o.customer.clone(), o.delivered);
+            let seller = o.seller;
             let by = |x: i64| x != NONE && x <= t;
             if by(o.cancelled) {
                 continue;
             }
             let covered = if by(o.reviewed) {
                 true
-            } else if customer.is_empty() {
+            } else if o.customer.is_empty() {
                 false
             } else {
-                let ck = self.fingerprints.of(&(seller, &*customer));
+                let ck = self.fingerprints.of(&(seller, &*o.customer));
                 let window = self.config.actions.survey.once_per_customer_ms;
                 if self.surveyed.get(&ck).is_some_and(|last| t - last < window) {
                     continue;
                 }
                 self.surveyed.insert(ck, t);
                 self.pending.push(Output::SurveyRequest(crate::actions::SurveyRequest {
-                    survey_id: format!("{seller_id}/{order_id}"),
+                    survey_id: format!("{seller_id}/{}", o.order_id),
                     seller_id,
-                    order_id: order_id.into(),
-                    customer_id: customer.into(),
-                    delivered_at: Timestamp(delivered),
+                    order_id: o.order_id.to_string(),
+                    customer_id: o.customer.to_string(),
+                    delivered_at: Timestamp(o.delivered),
                     requested_at: Timestamp(t),
                 }));
                 true

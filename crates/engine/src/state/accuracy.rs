@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 /// What is known of one seller-order's delivery and complaints (saved in checkpoints).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Accuracy {
-    /// The order id, for dead letters.
-    pub order_id: Box<str>,
+    /// The order id, kept only while the order's creation is unknown (for the orphan's dead
+    /// letter): most orders are known at delivery and keep no copy of it.
+    pub order_id: Option<Box<str>>,
     /// Distinguishes this state from an earlier one of the same order (stale timers).
     pub generation: u32,
     /// Index of the seller.
@@ -39,7 +40,7 @@ impl Accuracy {
     /// An order first seen (delivered or complained about) at `t`.
     pub fn new(order_id: &str, generation: u32, seller: u32, t: i64, created: bool) -> Accuracy {
         Accuracy {
-            order_id: order_id.into(),
+            order_id: (!created).then(|| order_id.into()),
             generation,
             seller,
             first_seen: t,
