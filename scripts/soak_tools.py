@@ -11,11 +11,12 @@ import argparse, csv, json, math, os, re, signal, sys, time, urllib.request
 COLUMNS = [
     "elapsed_s", "rss_mib", "lag", "events_processed", "throughput_eps", "produced",
     "state_items", "state_sellers", "state_seller_days", "state_open_orders",
-    "state_open_messages", "state_event_ids", "state_timers", "sink_rows", "commits",
+    "state_open_messages", "state_event_ids", "state_timers", "state_acting", "state_awaiting_complaints",
+    "sink_rows", "commits",
     "broker_rss_mib", "clickhouse_rss_mib", "backlog", "checkpoint_kib", "pipeline_cpu_pct",
     "loadavg_1m", "broker_cpu_pct", "clickhouse_cpu_pct",
 ]
-STATE_KINDS = ["sellers", "seller_days", "open_orders", "open_messages", "event_ids", "timers"]
+STATE_KINDS = ["sellers", "seller_days", "open_orders", "open_messages", "event_ids", "timers", "acting", "awaiting_complaints"]
 
 
 # ---------------------------------------------------------------- pace

@@ -333,6 +333,8 @@ pub fn publish_state(s: &quality_engine::StateSizes) {
         ("open_messages", s.open_messages),
         ("event_ids", s.event_ids),
         ("timers", s.timers),
+        ("acting", s.acting),
+        ("awaiting_complaints", s.awaiting_complaints),
     ] {
         m.state_items.with_label_values(&[kind]).set(n as i64);
     }

@@ -68,8 +68,12 @@ pub struct StateSizes {
     pub open_messages: usize,
     /// Event ids held for de-duplication.
     pub event_ids: usize,
-    /// Deadline timers pending.
+    /// Deadline timers and survey decisions pending.
     pub timers: usize,
+    /// Critics, early reviews and follow-ups, and recently surveyed customers (acting on quality).
+    pub acting: usize,
+    /// Delivered orders awaiting complaints, and judged ones remembered against late complaints.
+    pub awaiting_complaints: usize,
 }
 
 impl std::ops::AddAssign for StateSizes {
@@ -81,6 +85,8 @@ impl std::ops::AddAssign for StateSizes {
         self.open_messages += o.open_messages;
         self.event_ids += o.event_ids;
         self.timers += o.timers;
+        self.acting += o.acting;
+        self.awaiting_complaints += o.awaiting_complaints;
     }
 }
 
@@ -212,7 +218,9 @@ impl Engine {
             open_orders: self.orders.len(),
             open_messages: self.messages.len(),
             event_ids: self.dedup.len(),
-            timers: self.deadlines.len(),
+            timers: self.deadlines.len() + self.surveys_due.len(),
+            acting: self.critics.len() + self.early_reviews.len() + self.early_followups.len() + self.surveyed.len(),
+            awaiting_complaints: self.accuracy.len() + self.accuracy_closed.len(),
         }
     }
 
