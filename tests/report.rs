@@ -17,9 +17,8 @@ use quality_engine::methodology::MetricId;
 use quality_pipeline::report::weekly::{format, recommendation};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The zone of the test's config: not the default (Europe/Moscow), so the report must take it from the config.
@@ -573,18 +572,30 @@ fn chromium_renders_the_html_with_the_stored_figures() {
 /// A `run` reading stdin (held open, so the process and its HTTP server stay up) and writing
 /// to ClickHouse; returns it and the address it serves on.
 fn serving(w: &World, url: &str, db: &str, args: &[&str], log: &str) -> (Child, String) {
+    serving_with(clickhouse_run(w, url, db).env_remove("QP_REPORTS_TOKEN").args(args), w, log)
+}
+
+/// `run --source file:- --sink clickhouse` into `db`, with the world's config and info logs.
+fn clickhouse_run(w: &World, url: &str, db: &str) -> Command {
+    let mut c = bin();
+    c.env("QP_LOG", "info").arg("--config").arg(&w.config).args([
+        "run",
+        "--source",
+        "file:-",
+        "--sink",
+        "clickhouse",
+        "--clickhouse-url",
+        url,
+        "--clickhouse-database",
+        db,
+    ]);
+    c
+}
+
+/// Spawns `cmd` (a serving run) with its log in `log`; returns it and the HTTP address on loopback.
+fn serving_with(cmd: &mut Command, w: &World, log: &str) -> (Child, String) {
     let log = w.dir.path().join(log);
-    let mut child = bin()
-        .env("QP_LOG", "info")
-        .env_remove("QP_REPORTS_TOKEN")
-        .arg("--config")
-        .arg(&w.config)
-        .args(["run", "--source", "file:-", "--sink", "clickhouse", "--clickhouse-url", url, "--clickhouse-database", db])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut child = cmd.stdin(Stdio::piped()).stderr(std::fs::File::create(&log).unwrap()).spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -712,66 +723,13 @@ fn the_service_serves_reports_from_clickhouse_behind_a_token() {
     stop(run);
 
     // On every interface: refused without a token, guarded with one (QP_REPORTS_TOKEN works too).
-    let out = bin()
-        .env_remove("QP_REPORTS_TOKEN")
-        .args([
-            "run",
-            "--source",
-            "file:-",
-            "--sink",
-            "clickhouse",
-            "--clickhouse-url",
-            url,
-            "--clickhouse-database",
-            &db,
-            "--metrics-addr",
-            "0.0.0.0:0",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out =
+        clickhouse_run(&w, url, &db).env_remove("QP_REPORTS_TOKEN").args(["--metrics-addr", "0.0.0.0:0"]).stdin(Stdio::null()).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("refusing to serve /reports") && err.contains("not a loopback address") && err.contains("QP_REPORTS_TOKEN"), "{err}");
-    let log = w.dir.path().join("public.log");
-    let mut run = bin()
-        .env("QP_LOG", "info")
-        .env("QP_REPORTS_TOKEN", "env-token")
-        .arg("--config")
-        .arg(&w.config)
-        .args([
-            "run",
-            "--source",
-            "file:-",
-            "--sink",
-            "clickhouse",
-            "--clickhouse-url",
-            url,
-            "--clickhouse-database",
-            &db,
-            "--metrics-addr",
-            "0.0.0.0:0",
-        ])
-        .stdin(Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let addr = loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if let Some(a) =
-            text.lines().find(|l| l.contains("serving /metrics")).and_then(|l| l.split_whitespace().find_map(|t| t.strip_prefix("address=")))
-        {
-            break format!("127.0.0.1:{}", a.rsplit(':').next().unwrap());
-        }
-        if let Some(status) = run.try_wait().unwrap() {
-            let mut e = String::new();
-            let _ = std::fs::File::open(&log).unwrap().read_to_string(&mut e);
-            panic!("the run exited ({status}):\n{e}");
-        }
-        assert!(Instant::now() < deadline, "no HTTP server:\n{text}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let (run, addr) =
+        serving_with(clickhouse_run(&w, url, &db).env("QP_REPORTS_TOKEN", "env-token").args(["--metrics-addr", "0.0.0.0:0"]), &w, "public.log");
     assert_eq!(get(&addr, &path, &[]).status, 401);
     assert_eq!(get(&addr, &path, &["Authorization: Bearer env-token"]).status, 200);
     stop(run);
