@@ -4,6 +4,7 @@
 //! names the function here that implements it, and `tests/methodology.rs` checks examples.
 
 mod composite;
+mod drivers;
 mod duration;
 mod evaluate;
 mod metric;
