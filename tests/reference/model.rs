@@ -232,7 +232,7 @@ fn convert(seller: &str, t: i64, body: &EventBody<'_>) -> Ev {
         EventBody::NpsSubmitted { score, response_id, comment, .. } => {
             Kind::Nps { score: *score, response: response_id.to_string(), commented: commented(comment) }
         }
-        EventBody::CriticFollowedUp { review_id, response_id } => Kind::FollowUp {
+        EventBody::CriticFollowedUp { review_id, response_id, .. } => Kind::FollowUp {
             critic: match (review_id, response_id) {
                 (Some(r), _) => format!("review:{r}"),
                 (None, Some(n)) => format!("nps:{n}"),
@@ -246,6 +246,12 @@ fn convert(seller: &str, t: i64, body: &EventBody<'_>) -> Ev {
                 ComplaintReason::Damaged | ComplaintReason::Other => false,
             },
         },
+        EventBody::RequestCreated { .. }
+        | EventBody::RequestReassigned { .. }
+        | EventBody::RequestClosed { .. }
+        | EventBody::RequestReopened { .. }
+        | EventBody::SurveyAnswered { .. }
+        | EventBody::FeedbackExcluded { .. } => unreachable!("this model covers the marketplace profile; service_model.rs the service one"),
     };
     Ev { seller: seller.to_owned(), t, kind }
 }

@@ -264,6 +264,7 @@ fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {
             customer_id: required(raw.customer_id.take(), "customer_id")?,
             score: int_in(raw.score.take(), "score", 0, 10)?,
             comment: raw.comment.take().map(|t| t.0),
+            request_id: None,
         },
         EventType::CriticFollowedUp => {
             let review_id = raw.review_id.take().map(|t| required(Some(t), "review_id")).transpose()?;
@@ -275,7 +276,7 @@ fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {
                     "a follow-up names exactly one critic: `review_id` (a review) or `response_id` (an NPS answer)",
                 ));
             }
-            EventBody::CriticFollowedUp { review_id, response_id }
+            EventBody::CriticFollowedUp { review_id, response_id, survey_id: None, followed_up_by: None }
         }
         EventType::OrderComplaint => EventBody::OrderComplaint {
             order_id: required(raw.order_id.take(), "order_id")?,
@@ -292,6 +293,12 @@ fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {
             )?,
             comment: raw.comment.take().map(|t| t.0),
         },
+        EventType::RequestCreated
+        | EventType::RequestReassigned
+        | EventType::RequestClosed
+        | EventType::RequestReopened
+        | EventType::SurveyAnswered
+        | EventType::FeedbackExcluded => return Err(Rejection::new(RejectReason::UnknownType, Some("type"), "service events are not decoded yet")),
     };
     Ok(Event { event_id, occurred_at, seller_id, body })
 }

@@ -11,7 +11,8 @@ pub struct Event<'a> {
     pub event_id: Cow<'a, str>,
     /// When it happened (event time): the only time windows are attributed by.
     pub occurred_at: Timestamp,
-    /// The seller (marketplace) or performer (service company) the event is about; also the Kafka key.
+    /// The key the stream is partitioned by: the seller (marketplace), or the department that
+    /// owns the request (service company), so that every event of a request meets on one engine.
     pub seller_id: Cow<'a, str>,
     /// The type tag and the type's own fields, flattened into the same JSON object.
     #[serde(flatten)]
@@ -73,7 +74,7 @@ pub enum EventBody<'a> {
         reasons: Vec<Cow<'a, str>>,
         channel: Channel,
     },
-    /// A customer answered the NPS question 0..10.
+    /// A customer answered the NPS question 0..10 (in the service profile, about a request).
     #[serde(rename = "nps.submitted")]
     NpsSubmitted {
         response_id: Cow<'a, str>,
@@ -81,14 +82,20 @@ pub enum EventBody<'a> {
         score: u8,
         #[serde(skip_serializing_if = "Option::is_none")]
         comment: Option<Cow<'a, str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<Cow<'a, str>>,
     },
-    /// The seller (or site manager) followed up with a critic: a review or NPS answer with a complaint.
+    /// The seller (or site manager) followed up with a critic: a review, NPS answer or survey with a complaint.
     #[serde(rename = "critic.followed_up")]
     CriticFollowedUp {
         #[serde(skip_serializing_if = "Option::is_none")]
         review_id: Option<Cow<'a, str>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         response_id: Option<Cow<'a, str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        survey_id: Option<Cow<'a, str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        followed_up_by: Option<Cow<'a, str>>,
     },
     /// A customer complained about a delivered order (wrong or missing items are assembly errors).
     #[serde(rename = "order.complaint")]
@@ -99,6 +106,77 @@ pub enum EventBody<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         comment: Option<Cow<'a, str>>,
     },
+    /// A client opened a service request (service profile); `due_by` is the norm deadline.
+    #[serde(rename = "request.created")]
+    RequestCreated {
+        request_id: Cow<'a, str>,
+        client_id: Cow<'a, str>,
+        performer_id: Cow<'a, str>,
+        department_id: Cow<'a, str>,
+        site_id: Cow<'a, str>,
+        category: Cow<'a, str>,
+        due_by: Timestamp,
+    },
+    /// The request was handed to another performer.
+    #[serde(rename = "request.reassigned")]
+    RequestReassigned { request_id: Cow<'a, str>, performer_id: Cow<'a, str> },
+    /// A performer closed the request, in the mobile app or at the service desk.
+    #[serde(rename = "request.closed")]
+    RequestClosed { request_id: Cow<'a, str>, performer_id: Cow<'a, str>, closed_in: ClosedIn },
+    /// The client reopened a closed request: the work was not done.
+    #[serde(rename = "request.reopened")]
+    RequestReopened {
+        request_id: Cow<'a, str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<Cow<'a, str>>,
+    },
+    /// An accepted dispute: one feedback item (review, survey or NPS answer) no longer counts anywhere.
+    #[serde(rename = "feedback.excluded")]
+    FeedbackExcluded {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        review_id: Option<Cow<'a, str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        survey_id: Option<Cow<'a, str>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        response_id: Option<Cow<'a, str>>,
+        reason: Cow<'a, str>,
+    },
+    /// A client rated a request: 1 to 5 answers on the 1..5 scale, the main question `overall` among them.
+    #[serde(rename = "survey.answered")]
+    SurveyAnswered {
+        survey_id: Cow<'a, str>,
+        request_id: Cow<'a, str>,
+        client_id: Cow<'a, str>,
+        answers: Vec<Answer<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        comment: Option<Cow<'a, str>>,
+        channel: Channel,
+    },
+}
+
+/// The main survey question: "please rate your overall impression of the service".
+pub const OVERALL_QUESTION: &str = "overall";
+
+/// Most answers one survey may carry (the programme's limit of 5 questions).
+pub const MAX_ANSWERS: usize = 5;
+
+/// One answer of a survey: a question and its score 1..5.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer<'a> {
+    /// The question's stable id; `overall` is the main question.
+    pub question_id: Cow<'a, str>,
+    /// The score, 1 (worst) to 5 (best).
+    pub score: u8,
+}
+
+/// Where a request was closed; a request closed in the app can be rated there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClosedIn {
+    /// In the performers' mobile app.
+    App,
+    /// At the service desk.
+    Desk,
 }
 
 /// Who cancelled an order; only the seller's cancellations count against the seller.
@@ -144,6 +222,20 @@ pub enum Channel {
     Survey,
 }
 
+impl EventType {
+    /// Whether the type belongs to the service company's profile (requests and their surveys).
+    pub fn is_service(self) -> bool {
+        matches!(
+            self,
+            EventType::RequestCreated
+                | EventType::RequestReassigned
+                | EventType::RequestClosed
+                | EventType::RequestReopened
+                | EventType::SurveyAnswered
+        )
+    }
+}
+
 /// The wire `type` values, in one list so that decoding, counting and schemas agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventType {
@@ -175,11 +267,23 @@ pub enum EventType {
     CriticFollowedUp,
     /// `order.complaint`
     OrderComplaint,
+    /// `request.created`
+    RequestCreated,
+    /// `request.reassigned`
+    RequestReassigned,
+    /// `request.closed`
+    RequestClosed,
+    /// `request.reopened`
+    RequestReopened,
+    /// `survey.answered`
+    SurveyAnswered,
+    /// `feedback.excluded`
+    FeedbackExcluded,
 }
 
 impl EventType {
     /// Every type, in contract order.
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 20] = [
         EventType::OrderCreated,
         EventType::OrderConfirmed,
         EventType::OrderAssembled,
@@ -194,6 +298,12 @@ impl EventType {
         EventType::NpsSubmitted,
         EventType::CriticFollowedUp,
         EventType::OrderComplaint,
+        EventType::RequestCreated,
+        EventType::RequestReassigned,
+        EventType::RequestClosed,
+        EventType::RequestReopened,
+        EventType::SurveyAnswered,
+        EventType::FeedbackExcluded,
     ];
 
     /// The wire name, e.g. `order.created`.
@@ -213,6 +323,12 @@ impl EventType {
             EventType::NpsSubmitted => "nps.submitted",
             EventType::CriticFollowedUp => "critic.followed_up",
             EventType::OrderComplaint => "order.complaint",
+            EventType::RequestCreated => "request.created",
+            EventType::RequestReassigned => "request.reassigned",
+            EventType::RequestClosed => "request.closed",
+            EventType::RequestReopened => "request.reopened",
+            EventType::SurveyAnswered => "survey.answered",
+            EventType::FeedbackExcluded => "feedback.excluded",
         }
     }
 
@@ -233,6 +349,12 @@ impl EventType {
             "nps.submitted" => EventType::NpsSubmitted,
             "critic.followed_up" => EventType::CriticFollowedUp,
             "order.complaint" => EventType::OrderComplaint,
+            "request.created" => EventType::RequestCreated,
+            "request.reassigned" => EventType::RequestReassigned,
+            "request.closed" => EventType::RequestClosed,
+            "request.reopened" => EventType::RequestReopened,
+            "survey.answered" => EventType::SurveyAnswered,
+            "feedback.excluded" => EventType::FeedbackExcluded,
             _ => return None,
         })
     }
@@ -256,6 +378,12 @@ impl EventBody<'_> {
             EventBody::NpsSubmitted { .. } => EventType::NpsSubmitted,
             EventBody::CriticFollowedUp { .. } => EventType::CriticFollowedUp,
             EventBody::OrderComplaint { .. } => EventType::OrderComplaint,
+            EventBody::RequestCreated { .. } => EventType::RequestCreated,
+            EventBody::RequestReassigned { .. } => EventType::RequestReassigned,
+            EventBody::RequestClosed { .. } => EventType::RequestClosed,
+            EventBody::RequestReopened { .. } => EventType::RequestReopened,
+            EventBody::SurveyAnswered { .. } => EventType::SurveyAnswered,
+            EventBody::FeedbackExcluded { .. } => EventType::FeedbackExcluded,
         }
     }
 }

@@ -12,6 +12,6 @@ mod scan;
 mod timestamp;
 
 pub use decode::{decode, MAX_DEPTH, MAX_EVENT_BYTES};
-pub use event::{CancelledBy, Channel, ComplaintReason, Event, EventBody, EventType};
+pub use event::{Answer, CancelledBy, Channel, ClosedIn, ComplaintReason, Event, EventBody, EventType, MAX_ANSWERS, OVERALL_QUESTION};
 pub use reject::{RejectReason, Rejection};
 pub use timestamp::{civil_from_days, days_from_civil, Timestamp, DAY_MS, HOUR_MS};

@@ -37,11 +37,15 @@ pub enum RejectReason {
     FollowupWithoutCritic,
     /// A complaint whose order (its `order.created`) never arrived before the state expired.
     ComplaintWithoutOrder,
+    /// An event type of the other profile (a `request.*` event in the marketplace profile, or an order's in the service profile).
+    WrongProfile,
+    /// Request steps, surveys or NPS answers whose `request.created` never arrived before the state expired.
+    RequestWithoutCreation,
 }
 
 impl RejectReason {
     /// Every reason, for exhaustive counters.
-    pub const ALL: [RejectReason; 15] = [
+    pub const ALL: [RejectReason; 17] = [
         RejectReason::Oversized,
         RejectReason::InvalidUtf8,
         RejectReason::InvalidJson,
@@ -57,6 +61,8 @@ impl RejectReason {
         RejectReason::ReplyWithoutMessage,
         RejectReason::FollowupWithoutCritic,
         RejectReason::ComplaintWithoutOrder,
+        RejectReason::WrongProfile,
+        RejectReason::RequestWithoutCreation,
     ];
 
     /// The code as written in dead-letter records and metric labels.
@@ -77,6 +83,8 @@ impl RejectReason {
             RejectReason::ReplyWithoutMessage => "reply_without_message",
             RejectReason::FollowupWithoutCritic => "followup_without_critic",
             RejectReason::ComplaintWithoutOrder => "complaint_without_order",
+            RejectReason::WrongProfile => "wrong_profile",
+            RejectReason::RequestWithoutCreation => "request_without_creation",
         }
     }
 }

@@ -374,12 +374,12 @@ impl Engine {
                 let critic = *rating <= self.config.actions.critics.max_review_rating && has_text(comment);
                 critic.then(|| self.critic_arrives(seller, CriticSource::Review, review_id, customer_id, *rating, t)).flatten()
             }
-            EventBody::NpsSubmitted { response_id, customer_id, score, comment } => {
+            EventBody::NpsSubmitted { response_id, customer_id, score, comment, .. } => {
                 self.fx.push(add(MetricId::Nps, (*score >= 9) as i64 - (*score <= 6) as i64, 1));
                 let critic = *score <= self.config.actions.critics.max_nps_score && has_text(comment);
                 critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, t)).flatten()
             }
-            EventBody::CriticFollowedUp { review_id, response_id } => {
+            EventBody::CriticFollowedUp { review_id, response_id, .. } => {
                 match (review_id, response_id) {
                     (Some(id), _) => self.follow_up(seller, CriticSource::Review, id, t),
                     (None, Some(id)) => self.follow_up(seller, CriticSource::Nps, id, t),
@@ -391,6 +391,12 @@ impl Engine {
                 self.complaint(seller, order_id, reason.is_assembly_error(), t);
                 None
             }
+            EventBody::RequestCreated { .. }
+            | EventBody::RequestReassigned { .. }
+            | EventBody::RequestClosed { .. }
+            | EventBody::RequestReopened { .. }
+            | EventBody::SurveyAnswered { .. }
+            | EventBody::FeedbackExcluded { .. } => None,
         };
         self.apply_effects(seller, item);
         if let Some(item @ Item::Order(..)) = item {
