@@ -6,6 +6,8 @@
 //! allowed_lateness = "48h"     # events older than max event time minus this are too late
 //! state_ttl = "30d"            # orders/conversations that never complete are given up after this
 //! complaint_window = "14d"     # a wrong or missing item complained of this long after delivery counts
+//! profile = "marketplace"      # or "service": performers, departments, service requests
+//! reopen_window = "7d"         # service profile: a request reopened this long after closure counts
 //!
 //! [standards.confirmation_time_avg]
 //! target = "90m"               # durations as "30m", "2h"; other metrics as numbers
@@ -46,7 +48,7 @@ use crate::kafka::KafkaSettings;
 use crate::sink::clickhouse::ClickHouseSettings;
 use anyhow::{Context, Result};
 use quality_engine::actions::ActionPolicy;
-use quality_engine::methodology::{parse_duration_ms, VersionedStandards};
+use quality_engine::methodology::{parse_duration_ms, Profile, StandardsBook, VersionedStandards};
 use quality_engine::EngineConfig;
 use serde::Deserialize;
 use std::path::Path;
@@ -61,7 +63,7 @@ pub struct ConfigFile {
     /// `[standards.<metric>]`: overrides of the regulation's targets and composite weights;
     /// `[[standards.revisions]]`: later versions, each from its `effective_from` date.
     #[serde(default)]
-    pub standards: VersionedStandards,
+    pub standards: StandardsBook,
     /// `[clickhouse]`: where the ClickHouse sink writes.
     #[serde(default)]
     pub clickhouse: ClickHouseSettings,
@@ -77,6 +79,9 @@ pub struct ConfigFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineSection {
+    /// Which business is measured: `marketplace` (default) or `service`.
+    #[serde(default)]
+    pub profile: Profile,
     /// IANA time zone, e.g. `Europe/Moscow`.
     pub timezone: Option<String>,
     /// Allowed lateness, e.g. `48h`.
@@ -85,6 +90,8 @@ pub struct EngineSection {
     pub state_ttl: Option<String>,
     /// How long after delivery an assembly complaint counts against the order, e.g. `14d`.
     pub complaint_window: Option<String>,
+    /// How long after its first closure a reopened request counts as reopened (service profile), e.g. `7d`.
+    pub reopen_window: Option<String>,
 }
 
 impl ConfigFile {
@@ -98,10 +105,15 @@ impl ConfigFile {
         })
     }
 
+    /// The standards' versions of the configured profile.
+    pub fn standards(&self) -> Result<VersionedStandards> {
+        self.standards.resolve(self.engine.profile).map_err(anyhow::Error::msg).context("invalid [standards]; see README.md#configuration")
+    }
+
     /// The engine configuration, with command-line overrides applied.
     pub fn engine_config(&self, timezone: Option<&str>, allowed_lateness: Option<&str>) -> Result<EngineConfig> {
         self.actions.validate().map_err(anyhow::Error::msg).context("invalid [actions] settings")?;
-        let mut c = EngineConfig { standards: self.standards.clone(), actions: self.actions.clone(), ..EngineConfig::default() };
+        let mut c = EngineConfig { standards: self.standards()?, actions: self.actions.clone(), ..EngineConfig::default() };
         if let Some(tz) = timezone.or(self.engine.timezone.as_deref()) {
             c.timezone = parse_timezone(tz)?;
         }
@@ -113,6 +125,9 @@ impl ConfigFile {
         }
         if let Some(w) = self.engine.complaint_window.as_deref() {
             c.complaint_window_ms = parse_duration_ms(w).map_err(anyhow::Error::msg).context("engine.complaint_window")?;
+        }
+        if let Some(w) = self.engine.reopen_window.as_deref() {
+            c.reopen_window_ms = parse_duration_ms(w).map_err(anyhow::Error::msg).context("engine.reopen_window")?;
         }
         Ok(c)
     }

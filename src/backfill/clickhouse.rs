@@ -48,6 +48,8 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
                 .map(|c| quality_engine::output::Composite { score: c.score, rank: c.rank, ranked_sellers: c.ranked_sellers });
             out.push(WindowRow {
                 seller_id: seller.into(),
+                entity: Default::default(),
+                department_id: None,
                 cadence,
                 period_start: LocalDate(i64::from(start)),
                 period_end: LocalDate(i64::from(first.period_end)),

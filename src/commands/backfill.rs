@@ -10,7 +10,7 @@ use std::path::Path;
 /// Loads the rows in scope, judges them again, prints what changed and (unless `--dry-run`) writes them.
 pub fn run(config: Option<&Path>, args: BackfillArgs) -> Result<()> {
     let file = ConfigFile::load(config)?;
-    let standards = &file.standards;
+    let standards = &file.standards()?;
     let version = standards.get(&args.standards_version).with_context(|| {
         let ids: Vec<&str> = standards.versions().iter().map(|v| &*v.id).collect();
         format!("no standards version {:?} in the config; its versions are: {}", args.standards_version, ids.join(", "))

@@ -30,7 +30,7 @@ pub fn run(config: Option<&Path>, args: NormsArgs) -> Result<()> {
         .map(|c| Cell { metric: c.metric, seller_id: c.seller_id, period_start: c.period_start, denominator: c.denominator, value: c.value })
         .collect();
     tracing::info!(from = %args.from, cadence = %cadence, cells = cells.len(), "read final cells");
-    let norms = compute(&cells, &file.standards.latest().standards, cadence, &settings);
+    let norms = compute(&cells, &file.standards()?.latest().standards, cadence, &settings);
     print!("{}", render_table(&norms));
     let snippet = render_toml(&norms);
     match &args.out {

@@ -31,7 +31,7 @@ pub fn run(config: Option<&Path>, args: ReviewArgs) -> Result<()> {
     let cells = store.load(&selection)?;
     // Judged against the version in force at the quarter's end: the one the proposal revises.
     let last = quality_engine::window::LocalDate::parse(&quarter.last_day().to_string()).context("the quarter's last day")?;
-    let review = Review::build(quarter, tz, &cells, &file.standards.at(last.0).standards, &settings);
+    let review = Review::build(quarter, tz, &cells, &file.standards()?.at(last.0).standards, &settings);
     if review.sellers == 0 {
         bail!("no final rows of {quarter} in {}; {}", store.name(), store.available()?);
     }

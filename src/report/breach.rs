@@ -75,5 +75,10 @@ pub(crate) fn short(m: MetricId) -> &'static str {
         MetricId::CriticFollowupShare => "critics",
         MetricId::SurveyCoverageShare => "surveyed",
         MetricId::AssemblyAccuracyShare => "accurate",
+        MetricId::CsatSatisfiedShare => "satisfied",
+        MetricId::CsatAvg => "CSAT",
+        MetricId::OnTimeClosureShare => "on-time",
+        MetricId::ClosureTimeAvg => "close",
+        MetricId::ReopenShare => "reopened",
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::actions::{CriticRecord, Escalation, SurveyRequest, WeekReasons};
 use crate::contract::{EventType, RejectReason, Rejection};
-use crate::methodology::{MetricId, Status};
+use crate::methodology::{EntityKind, MetricId, Status};
 use crate::window::{Cadence, LocalDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -11,13 +11,19 @@ use std::sync::Arc;
 /// Version of every final row: higher than any provisional version, equal on every path.
 pub const FINAL_VERSION: u64 = 1 << 62;
 
-/// One seller's window: every metric of its cadence, judged, with the change since the previous period.
+/// One entity's window: every metric of its cadence, judged, with the change since the previous period.
 ///
-/// Rows are upserts keyed by `(seller_id, cadence, period_start)`: the highest `version` wins.
+/// Rows are upserts keyed by `(entity, department_id, seller_id, cadence, period_start)`: the highest `version` wins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowRow {
-    /// The seller (or performer).
+    /// The entity's id: the seller, department or performer.
     pub seller_id: Arc<str>,
+    /// What `seller_id` names; left out for the marketplace's sellers.
+    #[serde(default, skip_serializing_if = "EntityKind::is_seller")]
+    pub entity: EntityKind,
+    /// A performer's department (performer rows only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<Arc<str>>,
     /// The cadence.
     pub cadence: Cadence,
     /// First local day of the window, `YYYY-MM-DD`.
@@ -69,9 +75,10 @@ pub struct MetricCell {
 pub struct Composite {
     /// Weighted, shrunk score of every standard, 0..100.
     pub score: f64,
-    /// 1 = best among the sellers active in the month (ties share a rank); null until the month is final.
+    /// 1 = best among the sellers active in the month (performers: in their department; ties share a
+    /// rank); null until the month is final.
     pub rank: Option<u32>,
-    /// How many sellers were ranked; null until the month is final.
+    /// How many were ranked; null until the month is final.
     pub ranked_sellers: Option<u32>,
 }
 

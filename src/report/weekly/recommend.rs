@@ -63,6 +63,26 @@ pub fn rule(m: MetricId) -> &'static str {
             "Pack at least {target} of orders complete and correct: read this week's wrong-item and missing-item complaints, \
              label storage bins clearly, and check each order against its pick list before sealing the parcel."
         }
+        MetricId::CsatSatisfiedShare => {
+            "Leave at least {target} of clients satisfied (overall impression 4-5): read the comments of this week's low \
+             ratings, call the clients back, and fix the question the key-driver list puts first."
+        }
+        MetricId::CsatAvg => {
+            "Raise the average overall impression to {target} or more: agree the visit time with the client, explain what was \
+             done before leaving, and clean up after the work."
+        }
+        MetricId::OnTimeClosureShare => {
+            "Close at least {target} of requests by their norm deadline: take the oldest requests first, plan visits by \
+             deadline, and ask the dispatcher to reassign what you cannot reach in time."
+        }
+        MetricId::ClosureTimeAvg => {
+            "Close requests within {target} on average: carry the parts the frequent categories need and close the request in \
+             the app as soon as the work is done."
+        }
+        MetricId::ReopenShare => {
+            "Keep reopened requests at or below {target}: check the result with the client before closing and fix the cause, \
+             not the symptom."
+        }
     }
 }
 

@@ -76,6 +76,8 @@ mod tests {
         let start: Day = 20_393;
         WindowRow {
             seller_id: seller.into(),
+            entity: Default::default(),
+            department_id: None,
             cadence: Cadence::Month,
             period_start: LocalDate(start),
             period_end: LocalDate(start + 31),

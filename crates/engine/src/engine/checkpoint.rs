@@ -11,15 +11,16 @@
 use super::acting::EarlyFollowUp;
 use super::{Engine, Item, SellerState};
 use crate::actions::{Critic, Ladder, ReasonTally};
+use crate::methodology::EntityKind;
 use crate::output::{Output, Stats};
-use crate::state::{Accuracy, DayAccs, DayRing, Deadlines, Dedup, Fingerprinter, FpMap, MessageState, OrderState, TimerKind, NONE};
+use crate::state::{Accuracy, DayAccs, DayRing, Deadlines, Dedup, Fingerprinter, FpMap, MessageState, OrderState, RequestState, TimerKind, NONE};
 use crate::window::{Day, Period};
 use crate::EngineConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the checkpoint layout; bumped whenever it changes.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 
 /// Why a checkpoint cannot be restored.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +85,8 @@ impl Settings {
 #[derive(Serialize, Deserialize)]
 struct SellerSnapshot {
     id: String,
+    kind: EntityKind,
+    parent: Option<String>,
     days: Vec<(Day, DayAccs)>,
     ladder: Ladder,
     reasons: BTreeMap<Day, ReasonTally>,
@@ -118,6 +121,7 @@ struct Snapshot {
     surveyed: Vec<(u128, i64)>,
     accuracy: Vec<(u128, Accuracy)>,
     accuracy_closed: Vec<(u128, i64)>,
+    requests: Vec<(u128, RequestState)>,
     messages: Vec<(u128, MessageState)>,
     answered: Vec<(u128, i64)>,
     event_ids: BTreeMap<i64, Vec<u128>>,
@@ -150,6 +154,8 @@ impl Engine {
                 .iter()
                 .map(|s| SellerSnapshot {
                     id: s.id.to_string(),
+                    kind: s.kind,
+                    parent: s.parent.as_deref().map(str::to_owned),
                     days: s.days.iter().map(|(d, a)| (d, a.clone())).collect(),
                     ladder: s.ladder.clone(),
                     reasons: s.reasons.clone(),
@@ -163,6 +169,7 @@ impl Engine {
             surveyed: sorted(&self.surveyed),
             accuracy: sorted(&self.accuracy),
             accuracy_closed: sorted(&self.accuracy_closed),
+            requests: sorted(&self.requests),
             messages: sorted(&self.messages),
             answered: sorted(&self.answered),
             event_ids: self.dedup.by_day().clone(),
@@ -196,13 +203,17 @@ impl Engine {
                 *ring.entry(day).0 = accs;
                 e.active.entry(day).or_default().push(i as u32);
             }
-            e.seller_index.insert(e.fingerprints.of(seller.id.as_str()), i as u32);
+            let fp = match &seller.parent {
+                Some(parent) => e.fingerprints.of(&(EntityKind::Performer, parent.as_str(), seller.id.as_str())),
+                None => e.fingerprints.of(seller.id.as_str()),
+            };
+            e.seller_index.insert(fp, i as u32);
             e.sellers.push(SellerState {
-                id: seller.id.into(),
                 days: ring,
                 ladder: seller.ladder,
                 reasons: seller.reasons,
                 months: seller.months.into_iter().collect(),
+                ..SellerState::new(seller.id.into(), seller.kind, seller.parent.map(Into::into))
             });
         }
         let targets = e.targets.clone();
@@ -234,6 +245,10 @@ impl Engine {
             e.accuracy.insert(key, a);
         }
         e.accuracy_closed = s.accuracy_closed.into_iter().collect();
+        for (key, r) in s.requests {
+            e.rearm_request(key, &r);
+            e.requests.insert(key, r);
+        }
         for (key, m) in s.messages {
             if m.received != NONE {
                 e.deadlines.push(m.received + targets.respond_ms(m.received), (TimerKind::Respond, Item::Message(key, m.generation)));

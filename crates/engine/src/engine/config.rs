@@ -2,7 +2,7 @@
 
 use crate::actions::ActionPolicy;
 use crate::contract::{DAY_MS, HOUR_MS};
-use crate::methodology::{MetricId, VersionedStandards};
+use crate::methodology::{MetricId, Profile, VersionedStandards};
 use crate::state::{Deadlines, Targets};
 use crate::window::Calendar;
 use chrono_tz::Tz;
@@ -18,6 +18,8 @@ pub struct EngineConfig {
     pub state_ttl_ms: i64,
     /// How long after delivery a complaint of a wrong or missing item makes the order inaccurate.
     pub complaint_window_ms: i64,
+    /// How long after its first closure a reopened request counts as reopened (service profile).
+    pub reopen_window_ms: i64,
     /// Targets and composite parameters, by version and effective date.
     pub standards: VersionedStandards,
     /// What moves event time forward (and with it deadlines and the watermark).
@@ -39,13 +41,15 @@ pub enum Clock {
 }
 
 impl Default for EngineConfig {
-    /// Europe/Moscow, 48 h lateness, 30 days of state, a 14-day complaint window, the regulation's standards and actions.
+    /// Europe/Moscow, 48 h lateness, 30 days of state, a 14-day complaint window, a 7-day reopen
+    /// window, the marketplace regulation's standards and actions.
     fn default() -> Self {
         EngineConfig {
             timezone: chrono_tz::Europe::Moscow,
             allowed_lateness_ms: 48 * HOUR_MS,
             state_ttl_ms: 30 * DAY_MS,
             complaint_window_ms: 14 * DAY_MS,
+            reopen_window_ms: 7 * DAY_MS,
             standards: VersionedStandards::default(),
             clock: Clock::default(),
             actions: ActionPolicy::default(),
@@ -54,6 +58,11 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
+    /// The profile measured (the standards' profile).
+    pub fn profile(&self) -> Profile {
+        self.standards.profile()
+    }
+
     /// Deadline lengths derived from the time standards' targets of every version, each in
     /// force from its effective day's local midnight.
     pub fn targets(&self) -> Targets {

@@ -9,6 +9,7 @@ mod accuracy;
 mod acting;
 mod checkpoint;
 mod config;
+mod requests;
 mod rows;
 
 pub use checkpoint::{checkpoint_open_from, CheckpointError};
@@ -16,12 +17,14 @@ pub use config::{Clock, EngineConfig};
 
 use crate::actions::{Critic, CriticSource, Ladder, ReasonTally};
 use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timestamp};
-use crate::methodology::MetricId;
+use crate::methodology::{EntityKind, MetricId, Profile};
 use crate::output::{DeadLetter, Output, Stats, Verdict};
 use crate::state::{
-    Accuracy, DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, MessageState, OrderState, Step, Targets, TimerKind, TimerWheel, NONE,
+    Accuracy, DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, MessageState, OrderState, RequestState, Score, Step, Targets, TimerKind,
+    TimerWheel, NONE,
 };
 use crate::window::{Calendar, Day, Period};
+use requests::RequestStep;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -33,10 +36,13 @@ const DEADLINE_RESOLUTION_MS: i64 = 60_000;
 /// (a sweep visits every open item, so it runs once per day of event time, not per event).
 const SWEEP_EVERY_MS: i64 = crate::contract::DAY_MS;
 
-/// One seller's state.
+/// One entity's state: a seller, a department or a performer.
 #[derive(Debug)]
 struct SellerState {
     id: Arc<str>,
+    kind: EntityKind,
+    /// The department of a performer.
+    parent: Option<Arc<str>>,
     days: DayRing,
     /// Where the seller stands on the escalation ladder.
     ladder: Ladder,
@@ -46,6 +52,12 @@ struct SellerState {
     months: BTreeMap<Day, DayAccs>,
 }
 
+impl SellerState {
+    fn new(id: Arc<str>, kind: EntityKind, parent: Option<Arc<str>>) -> SellerState {
+        SellerState { id, kind, parent, days: DayRing::default(), ladder: Ladder::default(), reasons: BTreeMap::new(), months: BTreeMap::new() }
+    }
+}
+
 /// Which open item a deadline or expiry refers to: its key and the generation of its state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Item {
@@ -53,6 +65,7 @@ enum Item {
     Message(u128, u32),
     Critic(u128, u32),
     Accuracy(u128, u32),
+    Request(u128, u32),
 }
 
 /// Sizes of the engine's state, for telemetry and the memory benchmark.
@@ -74,6 +87,8 @@ pub struct StateSizes {
     pub acting: usize,
     /// Delivered orders awaiting complaints, and judged ones remembered against late complaints.
     pub awaiting_complaints: usize,
+    /// Service requests held (open, or closed within the state TTL).
+    pub requests: usize,
 }
 
 impl std::ops::AddAssign for StateSizes {
@@ -87,6 +102,7 @@ impl std::ops::AddAssign for StateSizes {
         self.timers += o.timers;
         self.acting += o.acting;
         self.awaiting_complaints += o.awaiting_complaints;
+        self.requests += o.requests;
     }
 }
 
@@ -124,6 +140,8 @@ pub struct Engine {
     /// Orders judged and forgotten, until their window end plus the state TTL: a later
     /// complaint about one changes nothing (instead of looking like an orphan).
     accuracy_closed: FpMap<i64>,
+    /// Service requests by fingerprint of (department, request_id).
+    requests: FpMap<RequestState>,
     /// Watermark of the last sweep of open orders and messages.
     swept_at: i64,
     fired: Vec<(i64, (TimerKind, Item))>,
@@ -172,6 +190,7 @@ impl Engine {
             surveys_due: TimerWheel::new(DEADLINE_RESOLUTION_MS),
             accuracy: FpMap::default(),
             accuracy_closed: FpMap::default(),
+            requests: FpMap::default(),
             swept_at: NONE,
             fired: Vec::new(),
             dedup: Dedup::default(),
@@ -221,6 +240,7 @@ impl Engine {
             timers: self.deadlines.len() + self.surveys_due.len(),
             acting: self.critics.len() + self.early_reviews.len() + self.early_followups.len() + self.surveyed.len(),
             awaiting_complaints: self.accuracy.len() + self.accuracy_closed.len(),
+            requests: self.requests.len(),
         }
     }
 
@@ -314,13 +334,7 @@ impl Engine {
             return i;
         }
         let i = self.sellers.len() as u32;
-        self.sellers.push(SellerState {
-            id: id.into(),
-            days: DayRing::default(),
-            ladder: Ladder::default(),
-            reasons: BTreeMap::new(),
-            months: BTreeMap::new(),
-        });
+        self.sellers.push(SellerState::new(id.into(), self.config.profile().key_entity(), None));
         self.seller_index.insert(fp, i);
         i
     }
@@ -331,6 +345,18 @@ impl Engine {
     }
 
     fn apply(&mut self, event: &Event<'_>) -> Result<(), Rejection> {
+        let profile = self.config.profile();
+        if !belongs(event.body.event_type(), profile) {
+            return Err(Rejection::new(
+                RejectReason::WrongProfile,
+                Some("type"),
+                format!(
+                    "{} is not an event of the {profile} profile this pipeline runs; send it to a pipeline with [engine] profile = \"{}\"",
+                    event.body.event_type().as_str(),
+                    if profile == Profile::Marketplace { "service" } else { "marketplace" }
+                ),
+            ));
+        }
         let seller = self.seller(&event.seller_id);
         let t = event.occurred_at.0;
         self.fx.clear();
@@ -374,8 +400,12 @@ impl Engine {
                 let critic = *rating <= self.config.actions.critics.max_review_rating && has_text(comment);
                 critic.then(|| self.critic_arrives(seller, CriticSource::Review, review_id, customer_id, *rating, t)).flatten()
             }
+            EventBody::NpsSubmitted { request_id: Some(request_id), score, .. } if profile == Profile::Service => {
+                self.request_feedback(seller, request_id, Score::Nps(*score), t);
+                None
+            }
             EventBody::NpsSubmitted { response_id, customer_id, score, comment, .. } => {
-                self.fx.push(add(MetricId::Nps, (*score >= 9) as i64 - (*score <= 6) as i64, 1));
+                self.fx.push(add(MetricId::Nps, requests::nps_points(*score), 1));
                 let critic = *score <= self.config.actions.critics.max_nps_score && has_text(comment);
                 critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, t)).flatten()
             }
@@ -391,12 +421,28 @@ impl Engine {
                 self.complaint(seller, order_id, reason.is_assembly_error(), t);
                 None
             }
-            EventBody::RequestCreated { .. }
-            | EventBody::RequestReassigned { .. }
-            | EventBody::RequestClosed { .. }
-            | EventBody::RequestReopened { .. }
-            | EventBody::SurveyAnswered { .. }
-            | EventBody::FeedbackExcluded { .. } => None,
+            EventBody::RequestCreated { request_id, performer_id, due_by, .. } => {
+                self.request_step(seller, request_id, RequestStep::Created { performer: performer_id, due_by: due_by.0 }, t)?;
+                None
+            }
+            EventBody::RequestReassigned { request_id, performer_id } => {
+                self.request_step(seller, request_id, RequestStep::Reassigned { performer: performer_id }, t)?;
+                None
+            }
+            EventBody::RequestClosed { request_id, performer_id, .. } => {
+                self.request_step(seller, request_id, RequestStep::Closed { performer: performer_id }, t)?;
+                None
+            }
+            EventBody::RequestReopened { request_id, .. } => {
+                self.request_step(seller, request_id, RequestStep::Reopened, t)?;
+                None
+            }
+            EventBody::SurveyAnswered { request_id, answers, .. } => {
+                let overall = answers.iter().find(|a| a.question_id == crate::contract::OVERALL_QUESTION).map_or(0, |a| a.score);
+                self.request_feedback(seller, request_id, Score::Overall(overall), t);
+                None
+            }
+            EventBody::FeedbackExcluded { .. } => None,
         };
         self.apply_effects(seller, item);
         if let Some(item @ Item::Order(..)) = item {
@@ -516,6 +562,10 @@ impl Engine {
                     a.judge(&mut self.fx);
                     a.seller
                 }),
+                Item::Request(key, generation) => {
+                    self.fire_request(key, generation);
+                    None
+                }
             };
             if let Some(seller) = seller {
                 self.apply_effects(seller, None);
@@ -576,6 +626,7 @@ impl Engine {
         });
         self.sweep_actions(watermark, &mut orphans);
         self.sweep_accuracy(watermark, &mut orphans);
+        self.sweep_requests(watermark, &mut orphans);
         orphans.sort_by(|a, b| (a.0, &a.1.payload).cmp(&(b.0, &b.1.payload)));
         for (_, dead) in orphans {
             self.stats.count_rejection(dead.reason);
@@ -601,6 +652,15 @@ impl Engine {
         }
         self.sweep(i64::MAX);
         self.drain(out);
+    }
+}
+
+/// Whether an event type is measured by a profile (NPS, follow-ups and disputes by both).
+fn belongs(kind: crate::contract::EventType, profile: Profile) -> bool {
+    use crate::contract::EventType as T;
+    match kind {
+        T::NpsSubmitted | T::CriticFollowedUp | T::FeedbackExcluded => true,
+        _ => kind.is_service() == (profile == Profile::Service),
     }
 }
 

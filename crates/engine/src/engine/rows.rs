@@ -1,11 +1,11 @@
 //! Turning day accumulators into window rows: when windows close, and on provisional flushes.
 
 use super::{Engine, RETAIN_DAYS};
-use crate::methodology::{composite_score, evaluate, rank, MetricId};
+use crate::methodology::{composite_score, evaluate, rank, EntityKind};
 use crate::output::{Composite, MetricCell, Output, WindowRow, FINAL_VERSION};
 use crate::state::DayAccs;
 use crate::window::{Cadence, Day, LocalDate, Period};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 impl Engine {
@@ -124,10 +124,18 @@ impl Engine {
             owners.push(s);
         }
         if p.cadence == Cadence::Month {
-            rank(&mut rows, &ranked);
+            let mut groups: BTreeMap<(EntityKind, Option<&str>), Vec<usize>> = BTreeMap::new();
+            for &i in &ranked {
+                let s = &self.sellers[owners[i] as usize];
+                groups.entry((s.kind, s.parent.as_deref())).or_default().push(i);
+            }
+            for group in groups.values() {
+                rank(&mut rows, group);
+            }
         }
         let acts = if p.cadence == Cadence::Week {
-            let judged: Vec<(u32, &WindowRow)> = ranked.iter().map(|&i| (owners[i], &rows[i])).collect();
+            let judged: Vec<(u32, &WindowRow)> =
+                ranked.iter().filter(|&&i| self.sellers[owners[i] as usize].kind == EntityKind::Seller).map(|&i| (owners[i], &rows[i])).collect();
             self.act_on_week(p, &judged)
         } else {
             Vec::new()
@@ -205,11 +213,14 @@ impl Engine {
             })
             .collect();
         let composite = (p.cadence == Cadence::Month).then(|| {
-            let accs: Vec<(i64, i64)> = MetricId::ALL.iter().map(|m| (cur.metrics[m.index()].num, cur.metrics[m.index()].den)).collect();
+            let accs: Vec<(i64, i64)> = cur.metrics.iter().map(|a| (a.num, a.den)).collect();
             Composite { score: composite_score(&accs, standards), rank: None, ranked_sellers: None }
         });
+        let entity = &self.sellers[seller as usize];
         WindowRow {
-            seller_id: self.sellers[seller as usize].id.clone(),
+            seller_id: entity.id.clone(),
+            entity: entity.kind,
+            department_id: entity.parent.clone(),
             cadence: p.cadence,
             period_start: LocalDate(p.start),
             period_end: LocalDate(p.end),

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How many metrics the catalogue has; accumulators are fixed-size arrays of this length.
-pub const METRIC_COUNT: usize = 13;
+pub const METRIC_COUNT: usize = 18;
 
 /// A standard of the regulation, by its stable id (used in config, storage, labels, dashboards).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -36,6 +36,16 @@ pub enum MetricId {
     SurveyCoverageShare,
     /// Share of delivered orders without a complaint of a wrong or missing item within the complaint window.
     AssemblyAccuracyShare,
+    /// Share of main-question survey answers of 4 or 5 (service profile).
+    CsatSatisfiedShare,
+    /// Mean main-question survey score 1..5 (service profile).
+    CsatAvg,
+    /// Share of closed requests closed by their `due_by` (service profile).
+    OnTimeClosureShare,
+    /// Mean time from a request's creation to its closure, seconds (service profile).
+    ClosureTimeAvg,
+    /// Share of closed requests reopened within the reopen window (service profile).
+    ReopenShare,
 }
 
 /// The unit a metric's value is expressed in.
@@ -92,6 +102,11 @@ impl MetricId {
         MetricId::CriticFollowupShare,
         MetricId::SurveyCoverageShare,
         MetricId::AssemblyAccuracyShare,
+        MetricId::CsatSatisfiedShare,
+        MetricId::CsatAvg,
+        MetricId::OnTimeClosureShare,
+        MetricId::ClosureTimeAvg,
+        MetricId::ReopenShare,
     ];
 
     /// Position in [`MetricId::ALL`], the index into accumulator arrays.
@@ -115,6 +130,11 @@ impl MetricId {
             MetricId::CriticFollowupShare => "critic_followup_share",
             MetricId::SurveyCoverageShare => "survey_coverage_share",
             MetricId::AssemblyAccuracyShare => "assembly_accuracy_share",
+            MetricId::CsatSatisfiedShare => "csat_satisfied_share",
+            MetricId::CsatAvg => "csat_avg",
+            MetricId::OnTimeClosureShare => "on_time_closure_share",
+            MetricId::ClosureTimeAvg => "closure_time_avg",
+            MetricId::ReopenShare => "reopen_share",
         }
     }
 
@@ -139,15 +159,20 @@ impl MetricId {
             MetricId::CriticFollowupShare => "Critics followed up",
             MetricId::SurveyCoverageShare => "Survey coverage",
             MetricId::AssemblyAccuracyShare => "Assembly accuracy",
+            MetricId::CsatSatisfiedShare => "Satisfied clients",
+            MetricId::CsatAvg => "CSAT",
+            MetricId::OnTimeClosureShare => "On-time closure",
+            MetricId::ClosureTimeAvg => "Time to close",
+            MetricId::ReopenShare => "Reopened requests",
         }
     }
 
     /// The unit of the metric's value.
     pub fn unit(self) -> Unit {
         match self {
-            MetricId::Csi => Unit::Rating,
+            MetricId::Csi | MetricId::CsatAvg => Unit::Rating,
             MetricId::Nps => Unit::NpsPoints,
-            MetricId::ConfirmationTimeAvg | MetricId::AssemblyTimeAvg | MetricId::ResponseTimeAvg => Unit::Seconds,
+            MetricId::ConfirmationTimeAvg | MetricId::AssemblyTimeAvg | MetricId::ResponseTimeAvg | MetricId::ClosureTimeAvg => Unit::Seconds,
             _ => Unit::Ratio,
         }
     }
@@ -155,9 +180,12 @@ impl MetricId {
     /// Whether larger values are better.
     pub fn direction(self) -> Direction {
         match self {
-            MetricId::ConfirmationTimeAvg | MetricId::AssemblyTimeAvg | MetricId::ResponseTimeAvg | MetricId::SellerCancellationShare => {
-                Direction::LowerIsBetter
-            }
+            MetricId::ConfirmationTimeAvg
+            | MetricId::AssemblyTimeAvg
+            | MetricId::ResponseTimeAvg
+            | MetricId::SellerCancellationShare
+            | MetricId::ClosureTimeAvg
+            | MetricId::ReopenShare => Direction::LowerIsBetter,
             _ => Direction::HigherIsBetter,
         }
     }
@@ -165,7 +193,7 @@ impl MetricId {
     /// The regulation's group of the metric.
     pub fn group(self) -> Group {
         match self {
-            MetricId::Csi | MetricId::Nps | MetricId::PositiveReviewShare => Group::Base,
+            MetricId::Csi | MetricId::Nps | MetricId::PositiveReviewShare | MetricId::CsatSatisfiedShare | MetricId::CsatAvg => Group::Base,
             MetricId::ResponseTimeAvg | MetricId::AnswerCompletenessShare | MetricId::FirstContactResolutionShare | MetricId::CriticFollowupShare => {
                 Group::Communication
             }
@@ -183,6 +211,7 @@ impl MetricId {
                 | MetricId::OnTimeHandoverShare
                 | MetricId::ResponseTimeAvg
                 | MetricId::CriticFollowupShare
+                | MetricId::OnTimeClosureShare
         )
     }
 

@@ -2,6 +2,7 @@
 
 use super::duration::parse_duration_ms;
 use super::metric::{Group, MetricId, Unit, METRIC_COUNT};
+use super::profile::Profile;
 use crate::window::Cadence;
 use serde::{de, Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
@@ -23,29 +24,52 @@ pub struct Standard {
     pub cadences: Vec<Cadence>,
 }
 
-/// Every standard, indexed by [`MetricId::index`].
+/// Every standard of a profile, indexed by [`MetricId::index`] (metrics outside the profile
+/// hold a placeholder no row carries and no composite weighs).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Standards(Vec<Standard>);
+pub struct Standards {
+    profile: Profile,
+    all: Vec<Standard>,
+}
 
 impl Standards {
-    /// The standard of one metric.
-    pub fn get(&self, m: MetricId) -> &Standard {
-        &self.0[m.index()]
+    /// The regulation's defaults of a profile.
+    pub fn for_profile(profile: Profile) -> Standards {
+        match profile {
+            Profile::Marketplace => Standards::default(),
+            Profile::Service => service(),
+        }
     }
 
-    /// The metrics a cadence carries, in catalogue order (months and quarters carry every one).
+    /// The profile these standards belong to.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The standard of one metric.
+    pub fn get(&self, m: MetricId) -> &Standard {
+        &self.all[m.index()]
+    }
+
+    /// The profile's metrics, in catalogue order.
+    pub fn metrics(&self) -> impl Iterator<Item = MetricId> + '_ {
+        self.profile.metrics().iter().copied()
+    }
+
+    /// The metrics a cadence carries, in catalogue order (months and quarters carry every one of the profile).
     pub fn metrics_for(&self, cadence: Cadence) -> impl Iterator<Item = MetricId> + '_ {
-        MetricId::ALL.into_iter().filter(move |m| matches!(cadence, Cadence::Month | Cadence::Quarter) || self.get(*m).cadences.contains(&cadence))
+        self.metrics().filter(move |m| matches!(cadence, Cadence::Month | Cadence::Quarter) || self.get(*m).cadences.contains(&cadence))
     }
 
     /// Applies overrides from config on top of these standards.
     pub(super) fn apply(&mut self, overrides: BTreeMap<String, StandardOverride>) -> Result<(), String> {
         for (id, o) in overrides {
-            let m = MetricId::from_id(&id).ok_or_else(|| {
-                let ids: Vec<&str> = MetricId::ALL.iter().map(|m| m.as_str()).collect();
-                format!("unknown standard {id:?}; the standards are: {}", ids.join(", "))
-            })?;
-            let s = &mut self.0[m.index()];
+            let ids = || self.profile.metrics().iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
+            let m = MetricId::from_id(&id).ok_or_else(|| format!("unknown standard {id:?}; the standards are: {}", ids()))?;
+            if !self.profile.has(m) {
+                return Err(format!("standard {id:?} is not measured in the {} profile; its standards are: {}", self.profile, ids()));
+            }
+            let s = &mut self.all[m.index()];
             let q = |v: Quantity| v.in_unit(m);
             if let Some(v) = o.target {
                 s.target = q(v)?;
@@ -72,40 +96,74 @@ impl Standards {
                 return Err(format!("standard {id}: floor and ideal must differ (they bound the composite score)"));
             }
         }
-        if self.0.iter().map(|s| s.weight).sum::<f64>() <= 0.0 {
+        if self.all.iter().map(|s| s.weight).sum::<f64>() <= 0.0 {
             return Err("at least one standard needs a positive weight for the composite".into());
         }
         Ok(())
     }
 }
 
-impl Default for Standards {
-    /// The regulation's targets (Appendix 2) and the product's composite defaults; assembly
-    /// accuracy's target is the product's (the regulation sets the standard without a number).
-    fn default() -> Self {
-        const H: f64 = 3600.0;
-        let std = |m: MetricId, target: f64, weight: f64, floor: f64, ideal: f64| {
-            let mut cadences = vec![Cadence::Week, Cadence::Month, Cadence::Rolling7d, Cadence::Rolling30d];
-            if m.group() != Group::Base {
-                cadences.insert(0, Cadence::Day);
-            }
-            Standard { target, weight, prior_weight: 10.0, floor, ideal, cadences }
-        };
-        Standards(vec![
-            std(MetricId::Csi, 4.5, 0.20, 3.0, 5.0),
-            std(MetricId::Nps, 60.0, 0.10, 0.0, 100.0),
-            std(MetricId::PositiveReviewShare, 0.90, 0.10, 0.5, 1.0),
-            std(MetricId::ConfirmationTimeAvg, 2.0 * H, 0.10, 8.0 * H, 0.0),
-            std(MetricId::AssemblyTimeAvg, 24.0 * H, 0.05, 72.0 * H, 0.0),
-            std(MetricId::OnTimeHandoverShare, 0.95, 0.10, 0.5, 1.0),
-            std(MetricId::SellerCancellationShare, 0.02, 0.10, 0.10, 0.0),
-            std(MetricId::ResponseTimeAvg, 0.5 * H, 0.10, 4.0 * H, 0.0),
-            std(MetricId::AnswerCompletenessShare, 1.0, 0.05, 0.5, 1.0),
-            std(MetricId::FirstContactResolutionShare, 0.85, 0.05, 0.5, 1.0),
+const H: f64 = 3600.0;
+
+/// A standard with the cadences of its group: base standards weekly and slower, the others daily too.
+fn std(m: MetricId, target: f64, weight: f64, floor: f64, ideal: f64) -> Standard {
+    let mut cadences = vec![Cadence::Week, Cadence::Month, Cadence::Rolling7d, Cadence::Rolling30d];
+    if m.group() != Group::Base {
+        cadences.insert(0, Cadence::Day);
+    }
+    Standard { target, weight, prior_weight: 10.0, floor, ideal, cadences }
+}
+
+/// The standards of `profile` from those of its metrics, placeholders elsewhere.
+fn of_profile(profile: Profile, own: Vec<Standard>) -> Standards {
+    let mut own = own.into_iter();
+    let all = MetricId::ALL
+        .into_iter()
+        .map(|m| if profile.has(m) { own.next().expect("one standard per metric of the profile") } else { std(m, 0.0, 0.0, 0.0, 1.0) })
+        .collect();
+    Standards { profile, all }
+}
+
+/// The service company's programme: at least 60 % satisfied clients and an NPS of at least 15
+/// (its stated goals); closure, reopen and CSAT-average targets are the product's defaults.
+fn service() -> Standards {
+    of_profile(
+        Profile::Service,
+        vec![
+            std(MetricId::Nps, 15.0, 0.10, -50.0, 60.0),
             std(MetricId::CriticFollowupShare, 1.0, 0.0, 0.5, 1.0),
             std(MetricId::SurveyCoverageShare, 1.0, 0.0, 0.5, 1.0),
-            std(MetricId::AssemblyAccuracyShare, 0.99, 0.05, 0.9, 1.0),
-        ])
+            std(MetricId::CsatSatisfiedShare, 0.60, 0.25, 0.3, 0.95),
+            std(MetricId::CsatAvg, 4.0, 0.15, 3.0, 5.0),
+            std(MetricId::OnTimeClosureShare, 0.90, 0.20, 0.5, 1.0),
+            std(MetricId::ClosureTimeAvg, 24.0 * H, 0.10, 72.0 * H, 0.0),
+            std(MetricId::ReopenShare, 0.05, 0.20, 0.25, 0.0),
+        ],
+    )
+}
+
+impl Default for Standards {
+    /// The marketplace regulation's targets (Appendix 2) and the product's composite defaults; assembly
+    /// accuracy's target is the product's (the regulation sets the standard without a number).
+    fn default() -> Self {
+        of_profile(
+            Profile::Marketplace,
+            vec![
+                std(MetricId::Csi, 4.5, 0.20, 3.0, 5.0),
+                std(MetricId::Nps, 60.0, 0.10, 0.0, 100.0),
+                std(MetricId::PositiveReviewShare, 0.90, 0.10, 0.5, 1.0),
+                std(MetricId::ConfirmationTimeAvg, 2.0 * H, 0.10, 8.0 * H, 0.0),
+                std(MetricId::AssemblyTimeAvg, 24.0 * H, 0.05, 72.0 * H, 0.0),
+                std(MetricId::OnTimeHandoverShare, 0.95, 0.10, 0.5, 1.0),
+                std(MetricId::SellerCancellationShare, 0.02, 0.10, 0.10, 0.0),
+                std(MetricId::ResponseTimeAvg, 0.5 * H, 0.10, 4.0 * H, 0.0),
+                std(MetricId::AnswerCompletenessShare, 1.0, 0.05, 0.5, 1.0),
+                std(MetricId::FirstContactResolutionShare, 0.85, 0.05, 0.5, 1.0),
+                std(MetricId::CriticFollowupShare, 1.0, 0.0, 0.5, 1.0),
+                std(MetricId::SurveyCoverageShare, 1.0, 0.0, 0.5, 1.0),
+                std(MetricId::AssemblyAccuracyShare, 0.99, 0.05, 0.9, 1.0),
+            ],
+        )
     }
 }
 
@@ -115,13 +173,13 @@ impl<'de> Deserialize<'de> for Standards {
         let overrides = BTreeMap::<String, StandardOverride>::deserialize(d)?;
         let mut s = Standards::default();
         s.apply(overrides).map_err(de::Error::custom)?;
-        debug_assert_eq!(s.0.len(), METRIC_COUNT);
+        debug_assert_eq!(s.all.len(), METRIC_COUNT);
         Ok(s)
     }
 }
 
 /// One `[standards.<metric>]` table: only the fields it names change.
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StandardOverride {
     target: Option<Quantity>,
@@ -133,7 +191,7 @@ pub(super) struct StandardOverride {
 }
 
 /// A number in the metric's unit, or for durations a string like `"2h"`.
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 enum Quantity {
     Number(f64),
@@ -166,7 +224,15 @@ mod tests {
         assert!(s.get(MetricId::AssemblyAccuracyShare).cadences.contains(&Cadence::Day));
         assert!(!s.get(MetricId::Csi).cadences.contains(&Cadence::Day));
         assert!(s.get(MetricId::ResponseTimeAvg).cadences.contains(&Cadence::Day));
-        assert!((s.0.iter().map(|s| s.weight).sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((s.all.iter().map(|s| s.weight).sum::<f64>() - 1.0).abs() < 1e-12);
+        let service = Standards::for_profile(Profile::Service);
+        assert_eq!((service.get(MetricId::CsatSatisfiedShare).target, service.get(MetricId::Nps).target), (0.60, 15.0));
+        assert!((service.all.iter().map(|s| s.weight).sum::<f64>() - 1.0).abs() < 1e-12);
+        assert_eq!(service.metrics_for(Cadence::Week).count(), 8);
+        assert!(service.metrics_for(Cadence::Day).all(|m| m.group() != Group::Base), "satisfaction is weekly and slower");
+        assert_eq!(service.metrics_for(Cadence::Day).count(), 5);
+        let e = Standards::default().apply([("csat_avg".to_owned(), toml::from_str("target = 4.2").unwrap())].into()).unwrap_err();
+        assert!(e.contains("not measured in the marketplace profile"), "{e}");
     }
 
     #[test]

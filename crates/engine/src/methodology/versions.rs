@@ -17,6 +17,7 @@
 //! A window is judged by the version in force on its first day; a window that spans a change
 //! keeps the older version until it closes.
 
+use super::profile::Profile;
 use super::standards::{StandardOverride, Standards};
 use crate::window::{Day, LocalDate};
 use serde::{de, Deserialize, Deserializer, Serialize};
@@ -62,6 +63,11 @@ impl VersionedStandards {
         self.0.iter().find(|v| &*v.id == id)
     }
 
+    /// The profile every version belongs to.
+    pub fn profile(&self) -> Profile {
+        self.0[0].standards.profile()
+    }
+
     /// Every version, oldest first.
     pub fn versions(&self) -> &[StandardsVersion] {
         &self.0
@@ -75,8 +81,10 @@ impl Default for VersionedStandards {
     }
 }
 
-#[derive(Deserialize)]
-struct Book {
+/// The `[standards]` table as written: overrides that become [`VersionedStandards`] once the
+/// profile whose defaults they override is known ([`StandardsBook::resolve`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StandardsBook {
     id: Option<String>,
     #[serde(default)]
     revisions: Vec<Revision>,
@@ -84,7 +92,7 @@ struct Book {
     metrics: BTreeMap<String, StandardOverride>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct Revision {
     id: String,
     effective_from: String,
@@ -93,29 +101,36 @@ struct Revision {
 }
 
 impl<'de> Deserialize<'de> for VersionedStandards {
-    /// `[standards]`: the first version's overrides by metric id, plus `id` and `[[standards.revisions]]`.
+    /// `[standards]` of the marketplace profile: the first version's overrides by metric id, plus `id` and `[[standards.revisions]]`.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let book = Book::deserialize(d)?;
-        let mut first = Standards::default();
-        first.apply(book.metrics).map_err(de::Error::custom)?;
+        StandardsBook::deserialize(d)?.resolve(Profile::Marketplace).map_err(de::Error::custom)
+    }
+}
+
+impl StandardsBook {
+    /// The versions these overrides make of `profile`'s default standards; errors say what to fix.
+    pub fn resolve(&self, profile: Profile) -> Result<VersionedStandards, String> {
+        let book = self.clone();
+        let mut first = Standards::for_profile(profile);
+        first.apply(book.metrics)?;
         let id = book.id.unwrap_or_else(|| FIRST_VERSION.to_owned());
-        let mut versions = vec![StandardsVersion { id: checked_id(id).map_err(de::Error::custom)?.into(), effective_from: None, standards: first }];
+        let mut versions = vec![StandardsVersion { id: checked_id(id)?.into(), effective_from: None, standards: first }];
         for r in book.revisions {
-            let id = checked_id(r.id).map_err(de::Error::custom)?;
-            let day = parse_date(&r.effective_from).map_err(|e| de::Error::custom(format!("standards revision {id:?}: {e}")))?;
+            let id = checked_id(r.id)?;
+            let day = parse_date(&r.effective_from).map_err(|e| format!("standards revision {id:?}: {e}"))?;
             let prev = &versions[versions.len() - 1];
             if versions.iter().any(|v| *v.id == *id) {
-                return Err(de::Error::custom(format!("standards revision id {id:?} is used twice; give every version its own id")));
+                return Err(format!("standards revision id {id:?} is used twice; give every version its own id"));
             }
             if prev.effective_from.is_some_and(|f| f.0 >= day) {
-                return Err(de::Error::custom(format!(
+                return Err(format!(
                     "standards revision {id:?} takes effect on {}, not after the previous revision's {}; list revisions in date order",
                     LocalDate(day),
                     prev.effective_from.map(|f| f.to_string()).unwrap_or_default()
-                )));
+                ));
             }
             let mut standards = prev.standards.clone();
-            standards.apply(r.metrics).map_err(|e| de::Error::custom(format!("standards revision {id:?}: {e}")))?;
+            standards.apply(r.metrics).map_err(|e| format!("standards revision {id:?}: {e}"))?;
             versions.push(StandardsVersion { id: id.into(), effective_from: Some(LocalDate(day)), standards });
         }
         Ok(VersionedStandards(versions))

@@ -58,6 +58,10 @@ pub enum TimerKind {
     FollowUp,
     /// A delivered order's complaint window ended: it is judged for assembly accuracy.
     ComplaintWindow,
+    /// A service request's `due_by` passed: overdue unless closed by then.
+    RequestDue,
+    /// A closed request's reopen window ended: it is judged for `reopen_share`.
+    ReopenWindow,
 }
 
 impl TimerKind {
@@ -70,6 +74,8 @@ impl TimerKind {
             TimerKind::Respond => MetricId::ResponseTimeAvg,
             TimerKind::FollowUp => MetricId::CriticFollowupShare,
             TimerKind::ComplaintWindow => MetricId::AssemblyAccuracyShare,
+            TimerKind::RequestDue => MetricId::OnTimeClosureShare,
+            TimerKind::ReopenWindow => MetricId::ReopenShare,
         }
     }
 

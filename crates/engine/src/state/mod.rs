@@ -1,5 +1,5 @@
 //! The engine's state: per-day accumulators, open orders and conversations, delivered orders
-//! awaiting complaints, seen event ids, timers.
+//! awaiting complaints, service requests, seen event ids, timers.
 //!
 //! Everything here is bounded by the open windows and the configured state TTL, never by the
 //! number of events: days are dropped once no open window needs them, orders and messages
@@ -11,6 +11,7 @@ mod days;
 mod dedup;
 mod fingerprint;
 mod lifecycle;
+mod request;
 mod timers;
 
 pub use accs::{Acc, DayAccs};
@@ -19,4 +20,5 @@ pub use days::DayRing;
 pub use dedup::Dedup;
 pub use fingerprint::{Fingerprinter, FpMap};
 pub use lifecycle::{Deadlines, Effect, MessageState, OrderState, Step, Targets, TimerKind, NONE};
+pub use request::{Closure, Feedback, Reopen, RequestState, Score, Wanted, NO_PERFORMER};
 pub use timers::TimerWheel;

@@ -1,0 +1,472 @@
+//! The engine's side of service requests (the service profile): joining a request's events,
+//! attributing it to a performer inside its department, and counting it exactly.
+//!
+//! Every change goes through [`Engine::settle`]: the request's wanted contributions
+//! ([`RequestState::wanted`]) are compared with those counted, and the difference is applied
+//! to the performer's and the department's days. A contribution on a day already final is
+//! left as it was (the event that would move it is too late for that day).
+
+use super::{Engine, Item, SellerState};
+use crate::contract::{RejectReason, Rejection, Timestamp};
+use crate::methodology::{EntityKind, MetricId};
+use crate::output::DeadLetter;
+use crate::state::{Closure, Feedback, Reopen, RequestState, Score, TimerKind, NONE, NO_PERFORMER};
+use std::collections::BTreeMap;
+
+/// A lifecycle step of a request.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum RequestStep<'a> {
+    Created { performer: &'a str, due_by: i64 },
+    Reassigned { performer: &'a str },
+    Closed { performer: &'a str },
+    Reopened,
+}
+
+impl Engine {
+    /// The performer entity `id` of a department (created on first sight).
+    fn performer(&mut self, department: u32, id: &str) -> u32 {
+        let parent = self.sellers[department as usize].id.clone();
+        let fp = self.fingerprints.of(&(EntityKind::Performer, &*parent, id));
+        if let Some(&i) = self.seller_index.get(&fp) {
+            return i;
+        }
+        let i = self.sellers.len() as u32;
+        self.sellers.push(SellerState::new(id.into(), EntityKind::Performer, Some(parent)));
+        self.seller_index.insert(fp, i);
+        i
+    }
+
+    /// The key of a request's state, created on first sight.
+    fn request_key(&mut self, department: u32, request_id: &str, t: i64) -> u128 {
+        let key = self.fingerprints.of(&(department, request_id));
+        if !self.requests.contains_key(&key) {
+            let generation = self.generation();
+            self.requests.insert(key, RequestState::new(request_id, generation, department, t));
+        }
+        key
+    }
+
+    /// Applies a lifecycle step; a step that contradicts the request is rejected and changes nothing.
+    pub(super) fn request_step(&mut self, department: u32, request_id: &str, step: RequestStep<'_>, t: i64) -> Result<(), Rejection> {
+        let key = self.request_key(department, request_id, t);
+        let performer = match step {
+            RequestStep::Created { performer, .. } | RequestStep::Reassigned { performer } | RequestStep::Closed { performer } => {
+                self.performer(department, performer)
+            }
+            RequestStep::Reopened => NO_PERFORMER,
+        };
+        let later_assignment = |sellers: &[SellerState], r: &RequestState| {
+            let id = |p: u32| sellers.get(p as usize).map(|s| s.id.clone());
+            (t, id(performer)) > (r.assigned.0, id(r.assigned.1))
+        };
+        let r = self.requests.get(&key).expect("created above");
+        let generation = r.generation;
+        let mut timers: Vec<(i64, TimerKind)> = Vec::new();
+        match step {
+            RequestStep::Created { due_by, .. } => {
+                if r.created != NONE {
+                    return Err(conflict("request.created"));
+                }
+                if r.closed != NONE && r.closed < t {
+                    return Err(negative("the request's first closure", r.closed, t));
+                }
+                let later = later_assignment(&self.sellers, r);
+                let r = self.requests.get_mut(&key).expect("checked above");
+                r.created = t;
+                r.due_by = due_by;
+                r.request_id = None;
+                if later || r.assigned.1 == NO_PERFORMER {
+                    r.assigned = (t, performer);
+                }
+                timers.push((due_by, TimerKind::RequestDue));
+            }
+            RequestStep::Reassigned { .. } => {
+                let later = later_assignment(&self.sellers, r);
+                let r = self.requests.get_mut(&key).expect("checked above");
+                if later {
+                    r.assigned = (t, performer);
+                }
+                r.steps += 1;
+            }
+            RequestStep::Closed { .. } => {
+                if r.created != NONE && t < r.created {
+                    return Err(negative("request.created", r.created, t));
+                }
+                let r = self.requests.get_mut(&key).expect("checked above");
+                if r.closed == NONE || t < r.closed {
+                    r.closed = t;
+                    r.closer = performer;
+                    timers.push((t.saturating_add(self.config.reopen_window_ms), TimerKind::ReopenWindow));
+                }
+                r.steps += 1;
+            }
+            RequestStep::Reopened => {
+                let r = self.requests.get_mut(&key).expect("checked above");
+                r.reopens.push(t);
+                r.steps += 1;
+            }
+        }
+        for (due, kind) in timers {
+            self.deadlines.push(due, (kind, Item::Request(key, generation)));
+        }
+        self.settle(key);
+        Ok(())
+    }
+
+    /// A survey's main answer or an NPS answer about a request: counted for its performer and
+    /// department once the request is known.
+    pub(super) fn request_feedback(&mut self, department: u32, request_id: &str, score: Score, t: i64) {
+        let key = self.request_key(department, request_id, t);
+        let r = self.requests.get_mut(&key).expect("created above");
+        r.feedback.push(Feedback { at: t, score, counted_for: NO_PERFORMER });
+        self.settle(key);
+    }
+
+    /// A deadline of a request fired: the request is judged again at the new event time.
+    pub(super) fn fire_request(&mut self, key: u128, generation: u32) {
+        if self.requests.get(&key).is_some_and(|r| r.generation == generation) {
+            self.settle(key);
+        }
+    }
+
+    /// Brings what a request counts in line with what it should count now.
+    fn settle(&mut self, key: u128) {
+        let Some(r) = self.requests.get(&key) else { return };
+        let want = r.wanted(self.clock, self.config.reopen_window_ms);
+        let department = r.department;
+        let (had_closure, had_reopen, had_overdue, due_by) = (r.counted_closure, r.counted_reopen, r.counted_overdue, r.due_by);
+        let feedback = r.feedback.clone();
+        if had_closure != want.closure && had_closure.is_none_or(|c| self.is_open(c.at)) {
+            for (c, sign) in [(had_closure, -1), (want.closure, 1)] {
+                if let Some(c) = c {
+                    self.count_closure(department, c, sign);
+                }
+            }
+            self.requests.get_mut(&key).expect("present").counted_closure = want.closure;
+        }
+        if had_reopen != want.reopen && had_reopen.is_none_or(|c| self.is_open(c.at)) {
+            for (c, sign) in [(had_reopen, -1), (want.reopen, 1)] {
+                if let Some(c) = c {
+                    self.count_reopen(department, c, sign);
+                }
+            }
+            self.requests.get_mut(&key).expect("present").counted_reopen = want.reopen;
+        }
+        if had_overdue != want.overdue && self.is_open(due_by) {
+            let delta = if want.overdue { 1 } else { -1 };
+            self.day_accs(department, due_by).metrics[MetricId::OnTimeClosureShare.index()].overdue += delta;
+            self.requests.get_mut(&key).expect("present").counted_overdue = want.overdue;
+        }
+        for (i, f) in feedback.iter().enumerate() {
+            if f.counted_for == want.performer || !self.is_open(f.at) {
+                continue;
+            }
+            if f.counted_for != NO_PERFORMER {
+                self.count_score(f.counted_for, f.at, f.score, -1);
+            } else {
+                self.count_score(department, f.at, f.score, 1);
+            }
+            if want.performer != NO_PERFORMER {
+                self.count_score(want.performer, f.at, f.score, 1);
+            } else {
+                self.count_score(department, f.at, f.score, -1);
+            }
+            self.requests.get_mut(&key).expect("present").feedback[i].counted_for = want.performer;
+        }
+    }
+
+    /// Whether the day of `at` is still open (a final day never changes).
+    fn is_open(&mut self, at: i64) -> bool {
+        let day = self.calendar.day_of(Timestamp(at));
+        self.open_from.is_none_or(|f| day >= f)
+    }
+
+    fn add(&mut self, entity: u32, at: i64, metric: MetricId, num: i64, den: i64) {
+        let acc = &mut self.day_accs(entity, at).metrics[metric.index()];
+        acc.num += num;
+        acc.den += den;
+    }
+
+    fn count_closure(&mut self, department: u32, c: Closure, sign: i64) {
+        for e in [c.performer, department] {
+            self.add(e, c.at, MetricId::OnTimeClosureShare, sign * c.on_time as i64, sign);
+            self.add(e, c.at, MetricId::ClosureTimeAvg, sign * c.duration_ms, sign);
+        }
+    }
+
+    fn count_reopen(&mut self, department: u32, c: Reopen, sign: i64) {
+        for e in [c.performer, department] {
+            self.add(e, c.at, MetricId::ReopenShare, sign * c.reopened as i64, sign);
+        }
+    }
+
+    fn count_score(&mut self, entity: u32, at: i64, score: Score, sign: i64) {
+        match score {
+            Score::Overall(s) => {
+                self.add(entity, at, MetricId::CsatSatisfiedShare, sign * (s >= 4) as i64, sign);
+                self.add(entity, at, MetricId::CsatAvg, sign * s as i64, sign);
+            }
+            Score::Nps(s) => self.add(entity, at, MetricId::Nps, sign * nps_points(s), sign),
+        }
+    }
+
+    /// Forgets requests past their TTL; those never created are dead-lettered with their steps and feedback.
+    pub(super) fn sweep_requests(&mut self, watermark: i64, orphans: &mut Vec<(i64, DeadLetter)>) {
+        let (ttl, window) = (self.config.state_ttl_ms, self.config.reopen_window_ms);
+        let sellers = &self.sellers;
+        self.requests.retain(|_, r| {
+            if !r.expired(watermark, ttl, window) {
+                return true;
+            }
+            if r.created == NONE {
+                orphans.push((r.first_seen, orphan_request(&sellers[r.department as usize].id, r)));
+            }
+            false
+        });
+    }
+
+    /// Re-arms the deadlines of a restored request.
+    pub(super) fn rearm_request(&mut self, key: u128, r: &RequestState) {
+        let item = Item::Request(key, r.generation);
+        if r.created != NONE {
+            self.deadlines.push(r.due_by, (TimerKind::RequestDue, item));
+        }
+        if r.closed != NONE {
+            self.deadlines.push(r.closed.saturating_add(self.config.reopen_window_ms), (TimerKind::ReopenWindow, item));
+        }
+    }
+}
+
+/// NPS points of one answer: +1 promoter (9-10), -1 detractor (0-6), 0 passive.
+pub(super) fn nps_points(score: u8) -> i64 {
+    (score >= 9) as i64 - (score <= 6) as i64
+}
+
+fn conflict(step: &str) -> Rejection {
+    Rejection::new(
+        RejectReason::ConflictingLifecycle,
+        None,
+        format!("the request already has a {step} under another event_id; re-sends must keep their event_id"),
+    )
+}
+
+fn negative(other: &str, other_at: i64, t: i64) -> Rejection {
+    Rejection::new(
+        RejectReason::NegativeDuration,
+        Some("occurred_at"),
+        format!("{} is after {other} at {}: a request is created before it is closed", Timestamp(t), Timestamp(other_at)),
+    )
+}
+
+fn orphan_request(department: &str, r: &RequestState) -> DeadLetter {
+    let mut steps: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
+    if r.closed != NONE {
+        steps.insert("first_closed_at", Timestamp(r.closed).to_string().into());
+    }
+    steps.insert("steps", r.steps.into());
+    steps.insert("feedback", r.feedback.len().into());
+    let payload = serde_json::json!({"seller_id": department, "request_id": r.request_id.as_deref().unwrap_or_default(), "seen": steps});
+    DeadLetter::new(
+        Rejection::new(
+            RejectReason::RequestWithoutCreation,
+            Some("request_id"),
+            "these request steps, surveys or NPS answers never met a request.created with the same department (key) and request_id within the state TTL, so they measure nothing; check that request.created is produced and keyed by the request's department",
+        ),
+        payload.to_string().as_bytes(),
+        "engine:state-expiry".into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::contract::{Answer, Channel, ClosedIn, Event, EventBody, RejectReason, Timestamp};
+    use crate::methodology::{EntityKind, MetricId, Profile, Standards, VersionedStandards};
+    use crate::output::{Output, Verdict, WindowRow};
+    use crate::window::Cadence;
+    use crate::{Engine, EngineConfig};
+
+    fn engine() -> Engine {
+        Engine::new(EngineConfig {
+            timezone: chrono_tz::UTC,
+            standards: VersionedStandards::single(Standards::for_profile(Profile::Service)),
+            ..EngineConfig::default()
+        })
+    }
+
+    fn at(s: &str) -> Timestamp {
+        Timestamp::parse_rfc3339(s).expect("test times are valid")
+    }
+
+    struct Feed {
+        engine: Engine,
+        n: u32,
+    }
+
+    impl Feed {
+        fn send(&mut self, t: &str, body: EventBody<'static>) -> Verdict {
+            self.n += 1;
+            let e = Event { event_id: format!("e{}", self.n).into(), occurred_at: at(t), seller_id: "dept-1".into(), body };
+            self.engine.ingest_event(&e)
+        }
+
+        fn created(&mut self, t: &str, req: &'static str, performer: &'static str, due: &str) -> Verdict {
+            self.send(
+                t,
+                EventBody::RequestCreated {
+                    request_id: req.into(),
+                    client_id: "c1".into(),
+                    performer_id: performer.into(),
+                    department_id: "dept-1".into(),
+                    site_id: "site-1".into(),
+                    category: "plumbing".into(),
+                    due_by: at(due),
+                },
+            )
+        }
+
+        fn closed(&mut self, t: &str, req: &'static str, performer: &'static str) -> Verdict {
+            self.send(t, EventBody::RequestClosed { request_id: req.into(), performer_id: performer.into(), closed_in: ClosedIn::App })
+        }
+
+        fn survey(&mut self, t: &str, req: &'static str, overall: u8) -> Verdict {
+            self.send(
+                t,
+                EventBody::SurveyAnswered {
+                    survey_id: format!("s-{req}-{t}").into(),
+                    request_id: req.into(),
+                    client_id: "c1".into(),
+                    answers: vec![Answer { question_id: "overall".into(), score: overall }, Answer { question_id: "quality".into(), score: 2 }],
+                    comment: None,
+                    channel: Channel::App,
+                },
+            )
+        }
+
+        fn finish(mut self) -> Vec<Output> {
+            let mut out = Vec::new();
+            self.engine.finish(&mut out);
+            out
+        }
+    }
+
+    fn feed() -> Feed {
+        Feed { engine: engine(), n: 0 }
+    }
+
+    /// The final row of an entity, e.g. `("performer", "p1")`.
+    fn row<'a>(out: &'a [Output], entity: EntityKind, id: &str, cadence: Cadence, start: &str) -> &'a WindowRow {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Row(r)
+                    if r.is_final && r.entity == entity && &*r.seller_id == id && r.cadence == cadence && r.period_start.to_string() == start =>
+                {
+                    Some(r)
+                }
+                _ => None,
+            })
+            .last()
+            .unwrap_or_else(|| panic!("no final {entity:?} {id} {cadence} {start} row"))
+    }
+
+    fn cell(r: &WindowRow, m: MetricId) -> (f64, i64, i64) {
+        let c = r.metrics.iter().find(|c| c.metric == m).unwrap_or_else(|| panic!("{m} missing"));
+        (c.numerator, c.denominator, c.overdue)
+    }
+
+    #[test]
+    fn the_closer_owns_the_request_and_the_department_sums_its_performers() {
+        let mut f = feed();
+        f.created("2025-03-03T09:00:00Z", "r1", "p1", "2025-03-03T17:00:00Z");
+        f.send("2025-03-03T10:00:00Z", EventBody::RequestReassigned { request_id: "r1".into(), performer_id: "p2".into() });
+        f.closed("2025-03-03T12:00:00Z", "r1", "p2");
+        f.created("2025-03-03T09:30:00Z", "r2", "p1", "2025-03-03T11:00:00Z");
+        f.closed("2025-03-03T13:30:00Z", "r2", "p1");
+        let out = f.finish();
+        let p2 = row(&out, EntityKind::Performer, "p2", Cadence::Day, "2025-03-03");
+        assert_eq!(p2.department_id.as_deref(), Some("dept-1"));
+        assert_eq!(cell(p2, MetricId::OnTimeClosureShare), (1.0, 1, 0));
+        assert_eq!(cell(p2, MetricId::ClosureTimeAvg), (3.0 * 3600.0, 1, 0));
+        let p1 = row(&out, EntityKind::Performer, "p1", Cadence::Day, "2025-03-03");
+        assert_eq!(cell(p1, MetricId::OnTimeClosureShare), (0.0, 1, 0), "r2 closed after its due_by");
+        let d = row(&out, EntityKind::Department, "dept-1", Cadence::Day, "2025-03-03");
+        assert_eq!(d.department_id, None);
+        assert_eq!(cell(d, MetricId::OnTimeClosureShare), (1.0, 2, 1), "the department counts r2 overdue at 11:00");
+        assert_eq!(cell(d, MetricId::ClosureTimeAvg), (3.0 * 3600.0 + 4.0 * 3600.0, 2, 0));
+        let month = |id: &str, kind| row(&out, kind, id, Cadence::Month, "2025-03-01").composite.clone().expect("monthly rating");
+        assert_eq!((month("p2", EntityKind::Performer).rank, month("p2", EntityKind::Performer).ranked_sellers), (Some(1), Some(2)));
+        assert_eq!(month("p1", EntityKind::Performer).rank, Some(2));
+        assert_eq!((month("dept-1", EntityKind::Department).rank, month("dept-1", EntityKind::Department).ranked_sellers), (Some(1), Some(1)));
+    }
+
+    #[test]
+    fn feedback_moves_to_the_closer_when_the_closure_arrives_late() {
+        let mut f = feed();
+        f.created("2025-03-03T09:00:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
+        f.survey("2025-03-03T15:00:00Z", "r1", 5);
+        f.send(
+            "2025-03-03T15:30:00Z",
+            EventBody::NpsSubmitted { response_id: "n1".into(), customer_id: "c1".into(), score: 3, comment: None, request_id: Some("r1".into()) },
+        );
+        f.closed("2025-03-03T14:00:00Z", "r1", "p2");
+        let out = f.finish();
+        let week = |id: &str, kind| row(&out, kind, id, Cadence::Week, "2025-03-03").clone();
+        let p2 = week("p2", EntityKind::Performer);
+        assert_eq!(cell(&p2, MetricId::CsatSatisfiedShare), (1.0, 1, 0));
+        assert_eq!(cell(&p2, MetricId::CsatAvg), (5.0, 1, 0));
+        assert_eq!(cell(&p2, MetricId::Nps), (-1.0, 1, 0));
+        let p1_rows = out.iter().filter(|o| matches!(o, Output::Row(r) if r.is_final && &*r.seller_id == "p1")).count();
+        assert_eq!(p1_rows, 0, "retracted from the assignee, whose windows are left empty");
+        assert_eq!(cell(&week("dept-1", EntityKind::Department), MetricId::CsatAvg), (5.0, 1, 0), "counted once for the department");
+    }
+
+    #[test]
+    fn a_reopen_within_the_window_counts_on_the_windows_last_day() {
+        let mut f = feed();
+        f.created("2025-03-03T09:00:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
+        f.closed("2025-03-03T12:00:00Z", "r1", "p1");
+        f.created("2025-03-03T09:00:00Z", "r2", "p1", "2025-03-04T09:00:00Z");
+        f.closed("2025-03-03T13:00:00Z", "r2", "p1");
+        f.send("2025-03-05T08:00:00Z", EventBody::RequestReopened { request_id: "r1".into(), reason: None });
+        f.send("2025-03-10T14:00:00Z", EventBody::RequestReopened { request_id: "r2".into(), reason: None });
+        f.created("2025-03-12T09:00:00Z", "r3", "p1", "2025-03-13T09:00:00Z");
+        let out = f.finish();
+        let day = row(&out, EntityKind::Performer, "p1", Cadence::Day, "2025-03-10");
+        assert_eq!(cell(day, MetricId::ReopenShare), (1.0, 2, 0), "r1 reopened within 7 days, r2 an hour after its window");
+    }
+
+    #[test]
+    fn events_of_the_other_profile_are_rejected_with_their_reason() {
+        let mut f = feed();
+        let v = f.send("2025-03-03T09:00:00Z", EventBody::OrderShipped { order_id: "o1".into() });
+        assert!(matches!(v, Verdict::Rejected(r) if r.reason == RejectReason::WrongProfile && r.detail.contains("profile = \"marketplace\"")));
+        let mut m = Feed { engine: Engine::new(EngineConfig::default()), n: 0 };
+        let v = m.closed("2025-03-03T12:00:00Z", "r1", "p1");
+        assert!(matches!(v, Verdict::Rejected(r) if r.reason == RejectReason::WrongProfile && r.detail.contains("profile = \"service\"")));
+    }
+
+    #[test]
+    fn steps_that_contradict_the_request_are_rejected() {
+        let mut f = feed();
+        f.closed("2025-03-03T12:00:00Z", "r1", "p1");
+        let v = f.created("2025-03-03T13:00:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
+        assert!(matches!(v, Verdict::Rejected(r) if r.reason == RejectReason::NegativeDuration));
+        f.created("2025-03-03T09:00:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
+        let v = f.created("2025-03-03T09:05:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
+        assert!(matches!(v, Verdict::Rejected(r) if r.reason == RejectReason::ConflictingLifecycle));
+    }
+
+    #[test]
+    fn feedback_about_a_request_never_created_is_dead_lettered() {
+        let mut f = feed();
+        f.survey("2025-03-03T15:00:00Z", "ghost", 2);
+        f.created("2025-03-03T09:00:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
+        f.closed("2025-03-03T10:00:00Z", "r1", "p1");
+        let out = f.finish();
+        let dead: Vec<_> = out.iter().filter_map(|o| if let Output::DeadLetter(d) = o { Some(d) } else { None }).collect();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].reason, RejectReason::RequestWithoutCreation);
+        assert!(dead[0].payload.as_deref().unwrap().contains("\"ghost\""));
+        let d = row(&out, EntityKind::Department, "dept-1", Cadence::Week, "2025-03-03");
+        assert_eq!(cell(d, MetricId::CsatAvg), (0.0, 0, 0));
+    }
+}
