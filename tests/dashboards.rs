@@ -79,6 +79,8 @@ const LABEL_VALUES: &[(&str, &[&str])] = &[
             "order_without_creation",
             "reply_without_message",
             "complaint_without_order",
+            "wrong_profile",
+            "request_without_creation",
         ],
     ),
 ];

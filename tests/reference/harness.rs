@@ -4,6 +4,7 @@
 use super::model::{self, Cell, Comp, Key, RefVerdict, Row};
 use chrono::NaiveDate;
 use quality_engine::contract::RejectReason;
+use quality_engine::methodology::EntityKind;
 use quality_engine::{Engine, EngineConfig, Output, Stats, Verdict, WindowRow};
 use std::collections::BTreeMap;
 
@@ -28,7 +29,7 @@ pub fn convert(r: &WindowRow) -> Row {
         .metrics
         .iter()
         .map(|c| {
-            let id = model::IDS.iter().copied().find(|id| *id == c.metric.as_str()).expect("known metric");
+            let id = c.metric.as_str();
             let status = match text(&c.status).as_str() {
                 "pass" => "pass",
                 "fail" => "fail",
@@ -50,7 +51,11 @@ pub fn convert(r: &WindowRow) -> Row {
         })
         .collect();
     Row {
-        seller: r.seller_id.to_string(),
+        seller: match (r.entity, &r.department_id) {
+            (EntityKind::Seller, _) => r.seller_id.to_string(),
+            (EntityKind::Performer, Some(d)) => format!("performer:{d}/{}", r.seller_id),
+            (kind, _) => format!("{}:{}", kind.as_str(), r.seller_id),
+        },
         cadence: text(&r.cadence),
         start: date(&r.period_start.to_string()),
         end: date(&r.period_end.to_string()),
@@ -211,5 +216,11 @@ pub fn compare_rows(engine: &BTreeMap<Key, Row>, reference: &BTreeMap<Key, Row>)
 
 /// Reasons found only when state expires, never a verdict on a line.
 pub fn is_expiry_reason(r: RejectReason) -> bool {
-    matches!(r, RejectReason::OrderWithoutCreation | RejectReason::ReplyWithoutMessage | RejectReason::ComplaintWithoutOrder)
+    matches!(
+        r,
+        RejectReason::OrderWithoutCreation
+            | RejectReason::ReplyWithoutMessage
+            | RejectReason::ComplaintWithoutOrder
+            | RejectReason::RequestWithoutCreation
+    )
 }
