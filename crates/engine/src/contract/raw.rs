@@ -48,6 +48,61 @@ pub(super) struct Raw<'a> {
     pub(super) score: Option<i64>,
     #[serde(borrow)]
     pub(super) complaint_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) request_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) client_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) performer_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) department_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) site_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) category: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) due_by: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) closed_in: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) survey_id: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) followed_up_by: Option<Text<'a>>,
+    #[serde(borrow)]
+    pub(super) answers: Option<Vec<RawAnswer<'a>>>,
+}
+
+/// One element of `answers`, read as loosely as the event itself: every field optional,
+/// unknown keys ignored, a repeated key refused. Only a JSON object is one (serde's derive
+/// would also take an array `["overall", 5]`, which the contract does not allow).
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct RawAnswer<'a> {
+    pub(super) question_id: Option<Text<'a>>,
+    pub(super) score: Option<i64>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawAnswer<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The derived reading of the members; `V` only makes sure it is given an object.
+        #[derive(Deserialize)]
+        struct Members<'a> {
+            #[serde(borrow)]
+            question_id: Option<Text<'a>>,
+            score: Option<i64>,
+        }
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = RawAnswer<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let m = Members::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawAnswer { question_id: m.question_id, score: m.score })
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 /// A JSON string borrowed from the payload when it has no escapes (serde's own `Cow<str>`

@@ -1,18 +1,19 @@
-//! A fast path for the common case: a flat JSON object of plain strings, integers and booleans.
+//! A fast path for the common case: a flat JSON object of plain strings, integers and booleans,
+//! plus the two lists of the contract: `reasons` (strings) and `answers` (flat objects).
 //!
 //! It reads the payload in one pass without building anything but the borrowed [`Raw`]. On
-//! anything it does not handle itself (escapes, floats, nested values, duplicate fields,
-//! malformed JSON) it returns `None` and the caller falls back to serde_json, which has the
+//! anything it does not handle itself (escapes, floats, nested values other than those two
+//! lists, duplicate fields, malformed JSON) it returns `None` and the caller falls back to serde_json, which has the
 //! final word. So the scanner only has to be right about what it accepts: whenever it returns
 //! `Some`, serde_json would have produced the same [`Raw`] (checked by a property test).
 
-use super::raw::{Raw, Text};
+use super::raw::{Raw, RawAnswer, Text};
 use std::borrow::Cow;
 
 /// Reads a flat event object into `raw`, or `None` to defer to serde_json (`raw` is then garbage).
 pub(super) fn scan<'a>(text: &'a str, raw: &mut Raw<'a>) -> Option<()> {
     let mut s = Scanner { b: text.as_bytes(), text, i: 0 };
-    let mut seen: u32 = 0;
+    let mut seen: u64 = 0;
     s.ws();
     s.eat(b'{')?;
     s.ws();
@@ -31,7 +32,7 @@ pub(super) fn scan<'a>(text: &'a str, raw: &mut Raw<'a>) -> Option<()> {
                 }
                 break;
             };
-            let bit = 1u32 << field as u32;
+            let bit = 1u64 << field as u32;
             if seen & bit != 0 {
                 return None;
             }
@@ -61,6 +62,17 @@ pub(super) fn scan<'a>(text: &'a str, raw: &mut Raw<'a>) -> Option<()> {
                 Field::Channel => raw.channel = text(s.opt_string()?),
                 Field::ResponseId => raw.response_id = text(s.opt_string()?),
                 Field::ComplaintId => raw.complaint_id = text(s.opt_string()?),
+                Field::RequestId => raw.request_id = text(s.opt_string()?),
+                Field::ClientId => raw.client_id = text(s.opt_string()?),
+                Field::PerformerId => raw.performer_id = text(s.opt_string()?),
+                Field::DepartmentId => raw.department_id = text(s.opt_string()?),
+                Field::SiteId => raw.site_id = text(s.opt_string()?),
+                Field::Category => raw.category = text(s.opt_string()?),
+                Field::DueBy => raw.due_by = text(s.opt_string()?),
+                Field::ClosedIn => raw.closed_in = text(s.opt_string()?),
+                Field::SurveyId => raw.survey_id = text(s.opt_string()?),
+                Field::FollowedUpBy => raw.followed_up_by = text(s.opt_string()?),
+                Field::Answers => raw.answers = s.answers()?,
             }
             if !s.sep()? {
                 break;
@@ -71,7 +83,7 @@ pub(super) fn scan<'a>(text: &'a str, raw: &mut Raw<'a>) -> Option<()> {
     (s.i == s.b.len()).then_some(())
 }
 
-/// The known fields; a bit per field refuses duplicates as serde's derive does.
+/// The known fields; a bit per field refuses duplicates as serde's derive does (at most 64).
 #[derive(Clone, Copy)]
 enum Field {
     EventId,
@@ -97,6 +109,17 @@ enum Field {
     ResponseId,
     Score,
     ComplaintId,
+    RequestId,
+    ClientId,
+    PerformerId,
+    DepartmentId,
+    SiteId,
+    Category,
+    DueBy,
+    ClosedIn,
+    SurveyId,
+    FollowedUpBy,
+    Answers,
 }
 
 impl Field {
@@ -125,6 +148,17 @@ impl Field {
             "response_id" => Field::ResponseId,
             "score" => Field::Score,
             "complaint_id" => Field::ComplaintId,
+            "request_id" => Field::RequestId,
+            "client_id" => Field::ClientId,
+            "performer_id" => Field::PerformerId,
+            "department_id" => Field::DepartmentId,
+            "site_id" => Field::SiteId,
+            "category" => Field::Category,
+            "due_by" => Field::DueBy,
+            "closed_in" => Field::ClosedIn,
+            "survey_id" => Field::SurveyId,
+            "followed_up_by" => Field::FollowedUpBy,
+            "answers" => Field::Answers,
             _ => return None,
         })
     }
@@ -219,7 +253,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// An integer in strict JSON syntax that fits an i64 (no fraction, exponent or leading zero).
+    /// An integer in strict JSON syntax that fits an i64 (no fraction, exponent or leading zero;
+    /// not `-0` either, which serde_json reads as the float -0.0 and so refuses as an integer).
     fn integer(&mut self) -> Option<Option<i64>> {
         if self.literal(b"null") {
             return Some(None);
@@ -235,7 +270,7 @@ impl<'a> Scanner<'a> {
             self.i += 1;
         }
         let n = self.i - start;
-        if n == 0 || (n > 1 && self.b[start] == b'0') || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+        if n == 0 || (n > 1 && self.b[start] == b'0') || (neg && v == 0) || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
             return None;
         }
         Some(Some(if neg { -v } else { v }))
@@ -267,6 +302,67 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// `answers`: null, or an array of flat objects whose `question_id` is a plain string or
+    /// null and `score` an integer or null; other keys must hold plain values and are skipped.
+    /// A key repeated within one answer defers to serde, which refuses it.
+    fn answers(&mut self) -> Option<Option<Vec<RawAnswer<'a>>>> {
+        if self.literal(b"null") {
+            return Some(None);
+        }
+        self.eat(b'[')?;
+        let mut v = Vec::new();
+        self.ws();
+        if self.peek()? == b']' {
+            self.i += 1;
+            return Some(Some(v));
+        }
+        loop {
+            self.ws();
+            v.push(self.answer()?);
+            self.ws();
+            match self.peek()? {
+                b',' => self.i += 1,
+                b']' => {
+                    self.i += 1;
+                    return Some(Some(v));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn answer(&mut self) -> Option<RawAnswer<'a>> {
+        let mut a = RawAnswer::default();
+        let (mut question, mut score) = (false, false);
+        self.eat(b'{')?;
+        self.ws();
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(a);
+        }
+        loop {
+            let key = self.string()?;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            match key {
+                "question_id" if !question => {
+                    question = true;
+                    a.question_id = self.opt_string()?.map(|v| Text(Cow::Borrowed(v)));
+                }
+                "score" if !score => {
+                    score = true;
+                    a.score = self.integer()?;
+                }
+                "question_id" | "score" => return None,
+                _ => self.skip_plain_value()?,
+            }
+            if !self.sep()? {
+                return Some(a);
+            }
+        }
+    }
+
     /// An unknown member's value, when it is a plain string, integer, boolean or null.
     fn skip_plain_value(&mut self) -> Option<()> {
         match self.peek()? {
@@ -294,11 +390,35 @@ mod tests {
 
     const EVENT: &str = r#"{"event_id":"e1","type":"review.submitted","occurred_at":"2026-11-16T09:30:00+03:00","seller_id":"s1","review_id":"v","order_id":"o","customer_id":"c","rating":5,"comment":"ok","reasons":["fast","polite"],"channel":"app","extra":12,"flag":true,"nothing":null,"first_contact":false}"#;
 
+    const SURVEY: &str = r#"{"event_id":"e2","type":"survey.answered","occurred_at":"2026-11-16T09:30:00+03:00","seller_id":"d1","survey_id":"u","request_id":"r","client_id":"c","answers":[{"question_id":"overall","score":4},{"question_id":"speed","score":2,"label":"Speed","weight":3,"shown":true,"hint":null},{"score":null,"question_id":null},{}],"comment":"late","channel":"app","performer_id":"p","followed_up_by":"m"}"#;
+
+    const REQUEST: &str = r#"{"event_id":"e3","type":"request.created","occurred_at":"2026-11-16T09:30:00+03:00","seller_id":"d1","request_id":"r","client_id":"c","performer_id":"p","department_id":"d1","site_id":"x","category":"plumbing","due_by":"2026-11-17T12:00:00Z","closed_in":"desk","response_id":"n","review_id":"v","survey_id":"u","answers":null}"#;
+
     #[test]
     fn reads_what_serde_reads() {
-        let scanned = fast(EVENT).expect("a plain event is scanned");
-        assert_eq!(Some(&scanned), serde(EVENT).as_ref());
-        assert!(matches!(scanned.event_id, Some(Text(Cow::Borrowed(_)))));
+        for event in [EVENT, SURVEY, REQUEST] {
+            let scanned = fast(event).unwrap_or_else(|| panic!("a plain event is scanned: {event}"));
+            assert_eq!(Some(&scanned), serde(event).as_ref(), "{event}");
+            assert!(matches!(scanned.event_id, Some(Text(Cow::Borrowed(_)))));
+        }
+        let survey = fast(SURVEY).unwrap();
+        let answers = survey.answers.as_ref().expect("answers are read");
+        assert_eq!(answers.len(), 4);
+        assert_eq!(answers[1], RawAnswer { question_id: Some(Text(Cow::Borrowed("speed"))), score: Some(2) });
+        assert_eq!(answers[3], RawAnswer::default());
+        assert!(fast(REQUEST).unwrap().due_by.is_some());
+        for answers in [
+            "[]",
+            "[ ]",
+            "null",
+            r#"[ { } ]"#,
+            r#"[ {"question_id" : "overall" , "score" : 5 } , { "score":-3 } ]"#,
+            r#"[{"question_id":"a","x":"y"}]"#,
+        ] {
+            let text = format!(r#"{{"answers":{answers}}}"#);
+            let scanned = fast(&text).unwrap_or_else(|| panic!("scanned: {text}"));
+            assert_eq!(Some(scanned), serde(&text), "{text}");
+        }
         let spaced = " {\n \"event_id\" : \"e\" , \"score\" : -3 ,\"reasons\":[ ] } \r\n";
         assert_eq!(fast(spaced), serde(spaced));
         assert_eq!(fast("{}"), Some(Raw::default()));
@@ -311,6 +431,8 @@ mod tests {
             r#"{"rating":4.0}"#,
             r#"{"rating":1e2}"#,
             r#"{"rating":01}"#,
+            r#"{"rating":-0}"#,
+            r#"{"answers":[{"score":-0}]}"#,
             r#"{"rating":99999999999999999999}"#,
             r#"{"extra":{"nested":1}}"#,
             r#"{"extra":[1]}"#,
@@ -322,6 +444,25 @@ mod tests {
             "{\"seller_id\":\"tab\there\"}",
             r#"["seller_id"]"#,
             r#"{"seller_id":"a""#,
+            r#"{"answers":[{"question_id":"a\u0062","score":1}]}"#,
+            r#"{"answers":[{"question_id":"a","score":1,"score":2}]}"#,
+            r#"{"answers":[{"question_id":"a","question_id":"b"}]}"#,
+            r#"{"answers":[{"question_id":"a","x":{"y":1}}]}"#,
+            r#"{"answers":[{"question_id":"a","x":[1]}]}"#,
+            r#"{"answers":[{"question_id":"a","score":4.0}]}"#,
+            r#"{"answers":[{"question_id":"a","score":"4"}]}"#,
+            r#"{"answers":[{"question_id":5}]}"#,
+            r#"{"answers":[{"question_id":"a",}]}"#,
+            r#"{"answers":[{"question_id":"a"},]}"#,
+            r#"{"answers":[{"question_id":"a"}"#,
+            r#"{"answers":[["a",1]]}"#,
+            r#"{"answers":[1]}"#,
+            r#"{"answers":[null]}"#,
+            r#"{"answers":["overall"]}"#,
+            r#"{"answers":{"question_id":"a"}}"#,
+            r#"{"answers":"overall"}"#,
+            r#"{"answers":[],"answers":[]}"#,
+            r#"{"answers":[{"quest\u0069on_id":"a"}]}"#,
         ] {
             assert_eq!(fast(text), None, "{text}");
         }
@@ -330,8 +471,10 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
         #[test]
-        fn whatever_it_accepts_serde_reads_identically(cut in 0usize..400, at in 0usize..400, byte in any::<u8>(), mode in 0u8..3) {
-            let mut bytes = EVENT.as_bytes().to_vec();
+        fn whatever_it_accepts_serde_reads_identically(
+            base in prop::sample::select(vec![EVENT, SURVEY, REQUEST]), cut in 0usize..600, at in 0usize..600, byte in any::<u8>(), mode in 0u8..3,
+        ) {
+            let mut bytes = base.as_bytes().to_vec();
             let at = at % (bytes.len() + 1);
             match mode {
                 0 => { bytes.truncate(cut.min(bytes.len())); }
@@ -344,5 +487,46 @@ mod tests {
                 }
             }
         }
+
+        /// `answers` built from members that the scanner reads, skips or defers on, repeated
+        /// and in any order, with any spacing: wherever it reads, serde reads the same.
+        #[test]
+        fn whatever_answers_it_accepts_serde_reads_identically(
+            answers in prop::collection::vec(prop::collection::vec((0usize..4, 0usize..VALUES.len()), 0..5), 0..4),
+            space in prop::sample::select(vec!["", " ", "\n\t "]),
+        ) {
+            let objects: Vec<String> = answers
+                .iter()
+                .map(|members| {
+                    let members: Vec<String> =
+                        members.iter().map(|(k, v)| format!("{space}{:?}{space}:{space}{}{space}", ["question_id", "score", "label", "weight"][*k], VALUES[*v])).collect();
+                    format!("{{{}}}", members.join(","))
+                })
+                .collect();
+            let text = format!(r#"{{"type":"survey.answered","answers":{space}[{space}{}{space}]{space},"channel":"app"}}"#, objects.join(&format!("{space},{space}")));
+            let scanned = fast(&text);
+            let read = serde(&text);
+            if scanned.is_some() {
+                prop_assert_eq!(&scanned, &read, "{}", text);
+            }
+            // Members of plain values, each key once per answer, are read by the scanner itself.
+            let plain = answers.iter().all(|m| {
+                (0..2).all(|key| m.iter().filter(|(k, _)| *k == key).count() <= 1)
+                    && m.iter().all(|(k, v)| if *k < 2 { FITS[*k][*v] } else { PLAIN[*v] })
+            });
+            if plain {
+                prop_assert!(scanned.is_some(), "not scanned: {}", text);
+            }
+        }
     }
+
+    /// Values an answer member may hold: strings, integers, null, and what the scanner defers.
+    const VALUES: [&str; 11] = ["\"overall\"", "\"\"", "5", "-1", "null", "true", "4.0", "\"a\\u0062\"", "{\"x\":1}", "[1]", "-0"];
+    /// Whether the scanner reads the value where it skips an unknown key.
+    const PLAIN: [bool; 11] = [true, true, true, true, true, true, false, false, false, false, false];
+    /// Whether a value has the type of `question_id` (row 0) or `score` (row 1).
+    const FITS: [[bool; 11]; 2] = [
+        [true, true, false, false, true, false, false, false, false, false, false],
+        [false, false, true, true, true, false, false, false, false, false, false],
+    ];
 }
