@@ -3,7 +3,10 @@
 //!
 //! Every schema must compile offline, every example in it must be valid and decode to its
 //! type, and the ways an event can be broken (a required field removed, emptied or null, a
-//! value out of range) must be refused by both, with the reason and field the decoder names.
+//! value out of range, a survey answer amiss, no or several ids where exactly one belongs)
+//! must be refused by both, with the reason and field the decoder names. Rules that span
+//! fields, which JSON Schema cannot express, are enforced by the decoder and documented in
+//! the schema; every reason code the pipeline can give is documented somewhere in schemas/.
 
 use jsonschema::{Resource, Validator};
 use quality_engine::contract::{decode, EventType, RejectReason, Rejection};
@@ -222,6 +225,29 @@ fn bad_values_are_refused_by_both_with_the_decoders_reason() {
         ("order.shipped", "occurred_at", json!("1999-12-31T12:00:00Z"), OutOfRange),
         ("order.shipped", "occurred_at", json!("2100-01-01T00:00:00Z"), OutOfRange),
         ("order.created", "ship_by", json!("2026-11-17T18:00:00"), InvalidField),
+        ("nps.submitted", "request_id", json!(""), InvalidField),
+        ("nps.submitted", "request_id", json!(30011), InvalidField),
+        ("critic.followed_up", "followed_up_by", json!(""), InvalidField),
+        ("critic.followed_up", "followed_up_by", json!(["manager-9"]), InvalidField),
+        ("request.created", "due_by", json!("2026-11-17T09:30:00"), InvalidField),
+        ("request.created", "due_by", json!("2100-01-01T00:00:00Z"), OutOfRange),
+        ("request.created", "category", json!(7), InvalidField),
+        ("request.created", "department_id", json!(12), InvalidField),
+        ("request.reassigned", "performer_id", json!(78), InvalidField),
+        ("request.closed", "closed_in", json!("phone"), OutOfRange),
+        ("request.closed", "closed_in", json!("App"), OutOfRange),
+        ("request.closed", "closed_in", json!(true), InvalidField),
+        ("request.reopened", "reason", json!(["leaks"]), InvalidField),
+        ("survey.answered", "channel", json!("desk"), OutOfRange),
+        ("survey.answered", "comment", json!(5), InvalidField),
+        ("survey.answered", "answers", json!([]), OutOfRange),
+        ("survey.answered", "answers", json!("overall"), InvalidField),
+        ("survey.answered", "answers", json!({ "question_id": "overall", "score": 5 }), InvalidField),
+        ("survey.answered", "answers", json!([["overall", 5]]), InvalidField),
+        ("survey.answered", "answers", json!([5]), InvalidField),
+        ("survey.answered", "answers", json!([null]), InvalidField),
+        ("feedback.excluded", "reason", json!(["dispute"]), InvalidField),
+        ("feedback.excluded", "survey_id", json!(""), InvalidField),
     ];
     let schemas = type_schemas();
     for (wire, field, value, reason) in cases {
@@ -243,5 +269,182 @@ fn unknown_properties_are_allowed_by_both() {
         let ex = Value::Object(ex);
         assert!(compile(&schema).is_valid(&ex), "{wire}: schema refuses an unknown property");
         assert!(decoded(&ex).is_ok(), "{wire}: decode refuses an unknown property");
+    }
+}
+
+/// `n` survey answers: `overall` scoring 5, then `n - 1` to other questions.
+fn answers(n: usize) -> Value {
+    let mut list = vec![json!({ "question_id": "overall", "score": 5 })];
+    list.extend((1..n).map(|i| json!({ "question_id": format!("q{i}"), "score": 1 + i % 5 })));
+    Value::Array(list)
+}
+
+#[test]
+fn broken_survey_answers_are_refused_by_both_with_the_decoders_reason_and_field() {
+    use RejectReason::{InvalidField, MissingField, OutOfRange};
+    let overall = |rest: Value| {
+        let mut list = vec![json!({ "question_id": "overall", "score": 4 })];
+        list.extend(rest.as_array().unwrap().iter().cloned());
+        Value::Array(list)
+    };
+    let cases: &[(Value, RejectReason, &str)] = &[
+        (answers(6), OutOfRange, "answers"),
+        (answers(9), OutOfRange, "answers"),
+        (json!([{ "score": 5 }]), MissingField, "answers.question_id"),
+        (json!([{ "question_id": null, "score": 5 }]), MissingField, "answers.question_id"),
+        (overall(json!([{ "question_id": "", "score": 5 }])), InvalidField, "answers.question_id"),
+        (overall(json!([{ "question_id": 3, "score": 5 }])), InvalidField, "answers.question_id"),
+        (json!([{ "question_id": "overall" }]), MissingField, "answers.score"),
+        (json!([{ "question_id": "overall", "score": null }]), MissingField, "answers.score"),
+        (json!([{ "question_id": "overall", "score": 0 }]), OutOfRange, "answers.score"),
+        (json!([{ "question_id": "overall", "score": 6 }]), OutOfRange, "answers.score"),
+        (overall(json!([{ "question_id": "speed", "score": -2 }])), OutOfRange, "answers.score"),
+        (overall(json!([{ "question_id": "speed", "score": 4.5 }])), InvalidField, "answers.score"),
+        (overall(json!([{ "question_id": "speed", "score": "4" }])), InvalidField, "answers.score"),
+        (json!([{ "question_id": "speed", "score": 5 }]), MissingField, "answers.overall"),
+        (json!([{ "question_id": "Overall", "score": 5 }, { "question_id": "speed", "score": 4 }]), MissingField, "answers.overall"),
+    ];
+    let schemas = type_schemas();
+    let schema = &schemas["survey.answered"];
+    let v = compile(schema);
+    for (value, reason, field) in cases {
+        let mut broken = examples("survey.answered", schema).swap_remove(0);
+        broken.insert("answers".to_owned(), value.clone());
+        let broken = Value::Object(broken);
+        assert!(!v.is_valid(&broken), "schema accepts answers: {value}");
+        let r = decoded(&broken).expect_err(&format!("decode accepts answers: {value}"));
+        assert_eq!((r.reason, r.field), (*reason, Some(*field)), "answers: {value}: {r}");
+    }
+    for n in 1..=5 {
+        let mut ok = examples("survey.answered", schema).swap_remove(0);
+        ok.insert("answers".to_owned(), answers(n));
+        let ok = Value::Object(ok);
+        assert!(v.is_valid(&ok), "schema refuses {n} answers");
+        assert_eq!(decoded(&ok), Ok(EventType::SurveyAnswered), "{n} answers");
+    }
+}
+
+#[test]
+fn naming_no_item_or_several_is_refused_by_both_with_field_review_id() {
+    let ids = |wire: &str| -> &'static [&'static str] {
+        match wire {
+            "critic.followed_up" => &["review_id", "response_id", "survey_id"],
+            "feedback.excluded" => &["review_id", "survey_id", "response_id"],
+            _ => unreachable!(),
+        }
+    };
+    let schemas = type_schemas();
+    for wire in ["critic.followed_up", "feedback.excluded"] {
+        let schema = &schemas[wire];
+        let v = compile(schema);
+        let documented = properties(schema);
+        for id in ids(wire) {
+            assert!(documented.contains_key(*id), "{wire}: {id} is documented");
+        }
+        let mut none = examples(wire, schema).swap_remove(0);
+        for id in ids(wire) {
+            none.remove(*id);
+        }
+        let refused = |instance: &Map<String, Value>, reason: RejectReason, what: &str| {
+            let instance = Value::Object(instance.clone());
+            assert!(!v.is_valid(&instance), "{wire}: schema accepts {what}");
+            let r = decoded(&instance).expect_err(&format!("{wire}: decode accepts {what}"));
+            assert_eq!((r.reason, r.field), (reason, Some("review_id")), "{wire} with {what}: {r}");
+            for id in ids(wire) {
+                assert!(r.detail.contains(&format!("`{id}`")), "{wire}: the detail names {id}: {}", r.detail);
+            }
+        };
+        refused(&none, RejectReason::MissingField, "no id");
+        for (i, a) in ids(wire).iter().enumerate() {
+            let mut one = none.clone();
+            one.insert((*a).to_owned(), json!("item-1"));
+            let instance = Value::Object(one.clone());
+            assert!(v.is_valid(&instance), "{wire}: schema refuses {a} alone");
+            assert_eq!(decoded(&instance), Ok(EventType::from_wire(wire).unwrap()), "{wire}: {a} alone");
+            for b in &ids(wire)[i + 1..] {
+                let mut two = one.clone();
+                two.insert((*b).to_owned(), json!("item-2"));
+                refused(&two, RejectReason::InvalidField, &format!("{a} and {b}"));
+            }
+        }
+        let mut all = none.clone();
+        for id in ids(wire) {
+            all.insert((*id).to_owned(), json!("item"));
+        }
+        refused(&all, RejectReason::InvalidField, "every id");
+    }
+}
+
+/// Rules across fields that JSON Schema cannot state: the schema accepts the event, the decoder
+/// refuses it, and the property's description (for `answers.<member>`, that of `answers`)
+/// documents the reason code.
+#[test]
+fn rules_across_fields_are_enforced_by_the_decoder_and_documented_in_the_schema() {
+    use RejectReason::{InvalidField, NegativeDuration};
+    let cases: &[(&str, &str, Value, RejectReason, &str)] = &[
+        ("order.created", "ship_by", json!("2026-11-16T09:29:59+03:00"), NegativeDuration, "ship_by"),
+        ("request.created", "due_by", json!("2026-11-16T06:29:59Z"), NegativeDuration, "due_by"),
+        ("request.created", "department_id", json!("dept-13"), InvalidField, "department_id"),
+        ("request.created", "seller_id", json!("dept-13"), InvalidField, "department_id"),
+        (
+            "survey.answered",
+            "answers",
+            json!([{ "question_id": "overall", "score": 4 }, { "question_id": "speed", "score": 2 }, { "question_id": "speed", "score": 5 }]),
+            InvalidField,
+            "answers.question_id",
+        ),
+    ];
+    let schemas = type_schemas();
+    for (wire, key, value, reason, field) in cases {
+        let schema = &schemas[*wire];
+        let mut broken = examples(wire, schema).swap_remove(0);
+        broken.insert((*key).to_owned(), value.clone());
+        let broken = Value::Object(broken);
+        assert!(compile(schema).is_valid(&broken), "{wire}: the schema now refuses {key}: {value}; move the case to the tests of both");
+        let r = decoded(&broken).expect_err(&format!("{wire}: decode accepts {key}: {value}"));
+        assert_eq!((r.reason, r.field), (*reason, Some(*field)), "{wire} with {key}: {value}: {r}");
+        let documented = field.split('.').next().unwrap();
+        let description = properties(schema)[documented]["description"].as_str().unwrap();
+        assert!(description.contains(reason.as_str()), "{wire}: the description of {documented} should name {reason}: {description}");
+    }
+    // The department rule explains itself: the key, and what to do.
+    let schema = &schemas["request.created"];
+    let mut other = examples("request.created", schema).swap_remove(0);
+    other.insert("department_id".to_owned(), json!("dept-13"));
+    let r = decoded(&Value::Object(other)).unwrap_err();
+    assert!(r.detail.contains("keyed by the department") && r.detail.contains("seller_id"), "{}", r.detail);
+}
+
+#[test]
+fn service_examples_are_keyed_by_their_department() {
+    let schemas = type_schemas();
+    for t in EventType::ALL.into_iter().filter(|t| t.is_service()) {
+        for ex in examples(t.as_str(), &schemas[t.as_str()]) {
+            if let Some(department) = ex.get("department_id") {
+                assert_eq!(Some(department), ex.get("seller_id"), "{}: the key is the department", t.as_str());
+            }
+            assert!(ex["seller_id"].as_str().unwrap().starts_with("dept-"), "{}: examples key service events by a department", t.as_str());
+        }
+    }
+}
+
+#[test]
+fn every_reason_code_is_documented() {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(schema_dir()).expect("schemas/ exists") {
+        text.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    let envelope = envelope()["description"].as_str().unwrap().to_owned();
+    for reason in RejectReason::ALL {
+        assert!(envelope.contains(reason.as_str()), "the envelope's description should list the reason code {reason}");
+        assert!(text.contains(reason.as_str()), "schemas/ should document the reason code {reason}");
+    }
+    let schemas = type_schemas();
+    for reason in [RejectReason::RequestWithoutCreation, RejectReason::WrongProfile] {
+        for t in EventType::ALL.into_iter().filter(|t| t.is_service()) {
+            let schema = &schemas[t.as_str()];
+            let description = schema["description"].as_str().unwrap();
+            assert!(description.contains(reason.as_str()), "{}: the description should say when it is {reason}", t.as_str());
+        }
     }
 }

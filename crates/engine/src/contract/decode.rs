@@ -714,6 +714,8 @@ mod tests {
 
         // A key twice within one answer is refused like a key twice in the event.
         assert_eq!(fault(r#","answers":[{"question_id":"overall","score":5,"score":1}]"#), (RejectReason::InvalidJson, None));
+        let deep = format!(r#","answers":[{{"question_id":"overall","score":5,"x":{}1{}}}]"#, "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(fault(&deep), (RejectReason::InvalidJson, None));
         // Unknown keys of an answer are ignored, as the event's own are.
         assert!(survey(r#","answers":[{"question_id":"overall","score":5,"label":{"en":"Overall"}}]"#).is_ok());
 
