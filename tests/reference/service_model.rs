@@ -54,8 +54,8 @@ struct Request {
     assignments: Vec<(i64, String)>,
     closures: Vec<(i64, String)>,
     reopens: Vec<i64>,
-    /// (time, survey overall score or NPS score, is NPS)
-    feedback: Vec<(i64, u8, bool)>,
+    /// (time, survey overall score or NPS score, is NPS, feedback id)
+    feedback: Vec<(i64, u8, bool, String)>,
 }
 
 /// Arrival-order verdicts (sections 1, 4, 15.2) and the accepted events' figures.
@@ -72,6 +72,10 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
     let mut max_t: Option<i64> = None;
     let mut requests: BTreeMap<(String, String), Request> = BTreeMap::new();
     let mut dept_nps: Vec<(String, i64, u8)> = Vec::new();
+    let cal = Calendar::new(tz);
+    // Feedback seen (department, "survey"|"nps", id) -> its time; accepted exclusions (15.5).
+    let mut given: HashMap<(String, &'static str, String), i64> = HashMap::new();
+    let mut excluded: HashSet<(String, &'static str, String)> = HashSet::new();
     for line in lines {
         let e = match decode(line.as_ref()) {
             Ok(e) => e,
@@ -129,22 +133,41 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                 requests.get_mut(&k).unwrap().reopens.push(t);
                 None
             }
-            EventBody::SurveyAnswered { request_id, answers, .. } => {
+            EventBody::SurveyAnswered { survey_id, request_id, answers, .. } => {
                 let overall = answers.iter().find(|a| a.question_id == "overall").expect("the decoder requires the main question").score;
                 let k = req(request_id, &mut requests);
-                requests.get_mut(&k).unwrap().feedback.push((t, overall, false));
+                requests.get_mut(&k).unwrap().feedback.push((t, overall, false, survey_id.to_string()));
+                given.insert((dept.clone(), "survey", survey_id.to_string()), t);
                 None
             }
-            EventBody::NpsSubmitted { request_id: Some(request_id), score, .. } => {
+            EventBody::NpsSubmitted { request_id: Some(request_id), response_id, score, .. } => {
                 let k = req(request_id, &mut requests);
-                requests.get_mut(&k).unwrap().feedback.push((t, *score, true));
+                requests.get_mut(&k).unwrap().feedback.push((t, *score, true, response_id.to_string()));
+                given.insert((dept.clone(), "nps", response_id.to_string()), t);
                 None
             }
             EventBody::NpsSubmitted { request_id: None, score, .. } => {
                 dept_nps.push((dept.clone(), t, *score));
                 None
             }
-            EventBody::CriticFollowedUp { .. } | EventBody::FeedbackExcluded { .. } => None,
+            EventBody::FeedbackExcluded { survey_id, response_id, .. } => {
+                let key = match (survey_id, response_id) {
+                    (Some(id), _) => Some((dept.clone(), "survey", id.to_string())),
+                    (None, Some(id)) => Some((dept.clone(), "nps", id.to_string())),
+                    _ => None,
+                };
+                let final_before = max_t.map(|m| cal.day(m - lateness_ms));
+                match key {
+                    None => Some(RejectReason::UnmatchedExclusion),
+                    // The excluded feedback's day is final: the dispute is refused and kept (15.5).
+                    Some(k) if given.get(&k).is_some_and(|f| final_before.is_some_and(|d| cal.day(*f) < d)) => Some(RejectReason::TooLate),
+                    Some(k) => {
+                        excluded.insert(k);
+                        None
+                    }
+                }
+            }
+            EventBody::CriticFollowedUp { .. } => None,
             _ => Some(RejectReason::WrongProfile),
         };
         if let Some(r) = verdict {
@@ -155,7 +178,6 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
         max_t = Some(max_t.map_or(t, |m| m.max(t)));
         verdicts.push(RefVerdict::Accepted);
     }
-    let cal = Calendar::new(tz);
     let clock = max_t.unwrap_or(i64::MIN);
     let mut days: BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>> = BTreeMap::new();
     let mut put = |entity: &str, t: i64, i: usize, num: i64, overdue: bool| {
@@ -190,7 +212,11 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                     put(who, end, REOPEN, r.reopens.iter().any(|x| *x > c && *x <= end) as i64, false);
                 }
             }
-            for &(t, score, is_nps) in &r.feedback {
+            for (t, score, is_nps, id) in &r.feedback {
+                let (t, score, is_nps) = (*t, *score, *is_nps);
+                if excluded.contains(&(dept.clone(), if is_nps { "nps" } else { "survey" }, id.clone())) {
+                    continue;
+                }
                 if is_nps {
                     put(who, t, NPS, nps(score), false);
                 } else {

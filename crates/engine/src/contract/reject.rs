@@ -41,11 +41,13 @@ pub enum RejectReason {
     WrongProfile,
     /// Request steps, surveys or NPS answers whose `request.created` never arrived before the state expired.
     RequestWithoutCreation,
+    /// A `feedback.excluded` whose feedback this pipeline cannot find (never arrived before the state expired, or of a kind not excludable).
+    UnmatchedExclusion,
 }
 
 impl RejectReason {
     /// Every reason, for exhaustive counters.
-    pub const ALL: [RejectReason; 17] = [
+    pub const ALL: [RejectReason; 18] = [
         RejectReason::Oversized,
         RejectReason::InvalidUtf8,
         RejectReason::InvalidJson,
@@ -63,6 +65,7 @@ impl RejectReason {
         RejectReason::ComplaintWithoutOrder,
         RejectReason::WrongProfile,
         RejectReason::RequestWithoutCreation,
+        RejectReason::UnmatchedExclusion,
     ];
 
     /// The code as written in dead-letter records and metric labels.
@@ -85,6 +88,7 @@ impl RejectReason {
             RejectReason::ComplaintWithoutOrder => "complaint_without_order",
             RejectReason::WrongProfile => "wrong_profile",
             RejectReason::RequestWithoutCreation => "request_without_creation",
+            RejectReason::UnmatchedExclusion => "unmatched_exclusion",
         }
     }
 }

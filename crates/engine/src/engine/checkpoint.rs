@@ -9,6 +9,7 @@
 //! in time).
 
 use super::acting::EarlyFollowUp;
+use super::requests::EarlyExclusion;
 use super::{Engine, Item, SellerState};
 use crate::actions::{Critic, Ladder, ReasonTally};
 use crate::methodology::EntityKind;
@@ -122,6 +123,7 @@ struct Snapshot {
     accuracy: Vec<(u128, Accuracy)>,
     accuracy_closed: Vec<(u128, i64)>,
     requests: Vec<(u128, RequestState)>,
+    early_exclusions: Vec<(u128, EarlyExclusion)>,
     messages: Vec<(u128, MessageState)>,
     answered: Vec<(u128, i64)>,
     event_ids: BTreeMap<i64, Vec<u128>>,
@@ -170,6 +172,7 @@ impl Engine {
             accuracy: sorted(&self.accuracy),
             accuracy_closed: sorted(&self.accuracy_closed),
             requests: sorted(&self.requests),
+            early_exclusions: sorted(&self.early_exclusions),
             messages: sorted(&self.messages),
             answered: sorted(&self.answered),
             event_ids: self.dedup.by_day().clone(),
@@ -249,6 +252,7 @@ impl Engine {
             e.rearm_request(key, &r);
             e.requests.insert(key, r);
         }
+        e.early_exclusions = s.early_exclusions.into_iter().collect();
         for (key, m) in s.messages {
             if m.received != NONE {
                 e.deadlines.push(m.received + targets.respond_ms(m.received), (TimerKind::Respond, Item::Message(key, m.generation)));

@@ -24,7 +24,7 @@ use crate::state::{
     TimerWheel, NONE,
 };
 use crate::window::{Calendar, Day, Period};
-use requests::RequestStep;
+use requests::{EarlyExclusion, FeedbackId, RequestStep};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -142,6 +142,10 @@ pub struct Engine {
     accuracy_closed: FpMap<i64>,
     /// Service requests by fingerprint of (department, request_id).
     requests: FpMap<RequestState>,
+    /// The request each survey and request NPS answer is about, by fingerprint of (department, id).
+    feedback_of: FpMap<u128>,
+    /// Disputes that came before their feedback, by the same fingerprint.
+    early_exclusions: FpMap<EarlyExclusion>,
     /// Watermark of the last sweep of open orders and messages.
     swept_at: i64,
     fired: Vec<(i64, (TimerKind, Item))>,
@@ -191,6 +195,8 @@ impl Engine {
             accuracy: FpMap::default(),
             accuracy_closed: FpMap::default(),
             requests: FpMap::default(),
+            feedback_of: FpMap::default(),
+            early_exclusions: FpMap::default(),
             swept_at: NONE,
             fired: Vec::new(),
             dedup: Dedup::default(),
@@ -238,7 +244,7 @@ impl Engine {
             open_messages: self.messages.len(),
             event_ids: self.dedup.len(),
             timers: self.deadlines.len() + self.surveys_due.len(),
-            acting: self.critics.len() + self.early_reviews.len() + self.early_followups.len() + self.surveyed.len(),
+            acting: self.critics.len() + self.early_reviews.len() + self.early_followups.len() + self.surveyed.len() + self.early_exclusions.len(),
             awaiting_complaints: self.accuracy.len() + self.accuracy_closed.len(),
             requests: self.requests.len(),
         }
@@ -400,8 +406,8 @@ impl Engine {
                 let critic = *rating <= self.config.actions.critics.max_review_rating && has_text(comment);
                 critic.then(|| self.critic_arrives(seller, CriticSource::Review, review_id, customer_id, *rating, t)).flatten()
             }
-            EventBody::NpsSubmitted { request_id: Some(request_id), score, .. } if profile == Profile::Service => {
-                self.request_feedback(seller, request_id, Score::Nps(*score), t);
+            EventBody::NpsSubmitted { request_id: Some(request_id), response_id, score, .. } if profile == Profile::Service => {
+                self.request_feedback(seller, request_id, FeedbackId::Nps(response_id), Score::Nps(*score), t);
                 None
             }
             EventBody::NpsSubmitted { response_id, customer_id, score, comment, .. } => {
@@ -437,12 +443,26 @@ impl Engine {
                 self.request_step(seller, request_id, RequestStep::Reopened, t)?;
                 None
             }
-            EventBody::SurveyAnswered { request_id, answers, .. } => {
+            EventBody::SurveyAnswered { survey_id, request_id, answers, .. } => {
                 let overall = answers.iter().find(|a| a.question_id == crate::contract::OVERALL_QUESTION).map_or(0, |a| a.score);
-                self.request_feedback(seller, request_id, Score::Overall(overall), t);
+                self.request_feedback(seller, request_id, FeedbackId::Survey(survey_id), Score::Overall(overall), t);
                 None
             }
-            EventBody::FeedbackExcluded { .. } => None,
+            EventBody::FeedbackExcluded { survey_id: Some(id), .. } => {
+                self.exclude_feedback(seller, FeedbackId::Survey(id), t)?;
+                None
+            }
+            EventBody::FeedbackExcluded { response_id: Some(id), .. } if profile == Profile::Service => {
+                self.exclude_feedback(seller, FeedbackId::Nps(id), t)?;
+                None
+            }
+            EventBody::FeedbackExcluded { .. } => {
+                return Err(Rejection::new(
+                    RejectReason::UnmatchedExclusion,
+                    None,
+                    "excluding a marketplace review or NPS answer is not supported yet: only service surveys and NPS answers about a request can be excluded; the dispute is kept here",
+                ))
+            }
         };
         self.apply_effects(seller, item);
         if let Some(item @ Item::Order(..)) = item {

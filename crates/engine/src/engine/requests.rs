@@ -114,12 +114,42 @@ impl Engine {
     }
 
     /// A survey's main answer or an NPS answer about a request: counted for its performer and
-    /// department once the request is known.
-    pub(super) fn request_feedback(&mut self, department: u32, request_id: &str, score: Score, t: i64) {
+    /// department once the request is known, unless a dispute already excluded it.
+    pub(super) fn request_feedback(&mut self, department: u32, request_id: &str, feedback: FeedbackId<'_>, score: Score, t: i64) {
         let key = self.request_key(department, request_id, t);
+        let id = self.fingerprints.of(&(department, feedback));
+        let excluded = self.early_exclusions.remove(&id).is_some();
+        self.feedback_of.insert(id, key);
         let r = self.requests.get_mut(&key).expect("created above");
-        r.feedback.push(Feedback { at: t, score, counted_for: NO_PERFORMER });
+        r.feedback.push(Feedback { id, excluded, at: t, score, counted_for: NO_PERFORMER });
         self.settle(key);
+    }
+
+    /// `feedback.excluded`: the feedback no longer counts anywhere (an exact correction of the
+    /// windows it touched); one that has not arrived yet is excluded when it does. Refused when
+    /// the feedback's day is already final, so that the dispute is kept and reported.
+    pub(super) fn exclude_feedback(&mut self, department: u32, feedback: FeedbackId<'_>, t: i64) -> Result<(), Rejection> {
+        let id = self.fingerprints.of(&(department, feedback));
+        let Some(&key) = self.feedback_of.get(&id) else {
+            self.early_exclusions.entry(id).or_insert_with(|| EarlyExclusion { department, id: feedback.id().into(), first_seen: t });
+            return Ok(());
+        };
+        let Some(r) = self.requests.get(&key) else { return Ok(()) };
+        let Some(i) = r.feedback.iter().position(|f| f.id == id) else { return Ok(()) };
+        let at = r.feedback[i].at;
+        if !self.is_open(at) {
+            return Err(Rejection::new(
+                RejectReason::TooLate,
+                Some("occurred_at"),
+                format!(
+                    "the excluded feedback was given at {}, whose day is final: the dispute came later than the allowed lateness; correct the figures by a backfill if it must count",
+                    Timestamp(at)
+                ),
+            ));
+        }
+        self.requests.get_mut(&key).expect("present").feedback[i].excluded = true;
+        self.settle(key);
+        Ok(())
     }
 
     /// A deadline of a request fired: the request is judged again at the new event time.
@@ -158,20 +188,27 @@ impl Engine {
             self.requests.get_mut(&key).expect("present").counted_overdue = want.overdue;
         }
         for (i, f) in feedback.iter().enumerate() {
-            if f.counted_for == want.performer || !self.is_open(f.at) {
+            let target = if f.excluded { NO_PERFORMER } else { want.performer };
+            if f.counted_for == target || !self.is_open(f.at) {
                 continue;
             }
-            if f.counted_for != NO_PERFORMER {
-                self.count_score(f.counted_for, f.at, f.score, -1);
-            } else {
-                self.count_score(department, f.at, f.score, 1);
+            // The department counts what any performer counts: it changes only when the item
+            // starts or stops counting.
+            match (f.counted_for, target) {
+                (NO_PERFORMER, to) => {
+                    self.count_score(department, f.at, f.score, 1);
+                    self.count_score(to, f.at, f.score, 1);
+                }
+                (from, NO_PERFORMER) => {
+                    self.count_score(department, f.at, f.score, -1);
+                    self.count_score(from, f.at, f.score, -1);
+                }
+                (from, to) => {
+                    self.count_score(from, f.at, f.score, -1);
+                    self.count_score(to, f.at, f.score, 1);
+                }
             }
-            if want.performer != NO_PERFORMER {
-                self.count_score(want.performer, f.at, f.score, 1);
-            } else {
-                self.count_score(department, f.at, f.score, -1);
-            }
-            self.requests.get_mut(&key).expect("present").feedback[i].counted_for = want.performer;
+            self.requests.get_mut(&key).expect("present").feedback[i].counted_for = target;
         }
     }
 
@@ -210,10 +247,12 @@ impl Engine {
         }
     }
 
-    /// Forgets requests past their TTL; those never created are dead-lettered with their steps and feedback.
+    /// Forgets requests past their TTL; those never created are dead-lettered with their steps
+    /// and feedback, exclusions whose feedback never came as `unmatched_exclusion`.
     pub(super) fn sweep_requests(&mut self, watermark: i64, orphans: &mut Vec<(i64, DeadLetter)>) {
         let (ttl, window) = (self.config.state_ttl_ms, self.config.reopen_window_ms);
         let sellers = &self.sellers;
+        let feedback_of = &mut self.feedback_of;
         self.requests.retain(|_, r| {
             if !r.expired(watermark, ttl, window) {
                 return true;
@@ -221,12 +260,22 @@ impl Engine {
             if r.created == NONE {
                 orphans.push((r.first_seen, orphan_request(&sellers[r.department as usize].id, r)));
             }
+            r.feedback.iter().for_each(|f| drop(feedback_of.remove(&f.id)));
+            false
+        });
+        self.early_exclusions.retain(|_, x| {
+            if x.first_seen.saturating_add(ttl) > watermark {
+                return true;
+            }
+            let payload = serde_json::json!({"seller_id": &*sellers[x.department as usize].id, "feedback_id": &*x.id});
+            orphans.push((x.first_seen, unmatched_exclusion(&payload.to_string(), "within the state TTL")));
             false
         });
     }
 
-    /// Re-arms the deadlines of a restored request.
+    /// Re-arms the deadlines of a restored request and indexes its feedback.
     pub(super) fn rearm_request(&mut self, key: u128, r: &RequestState) {
+        r.feedback.iter().for_each(|f| drop(self.feedback_of.insert(f.id, key)));
         let item = Item::Request(key, r.generation);
         if r.created != NONE {
             self.deadlines.push(r.due_by, (TimerKind::RequestDue, item));
@@ -235,6 +284,42 @@ impl Engine {
             self.deadlines.push(r.closed.saturating_add(self.config.reopen_window_ms), (TimerKind::ReopenWindow, item));
         }
     }
+}
+
+/// The id a dispute names a feedback item by.
+#[derive(Debug, Clone, Copy, Hash)]
+pub(super) enum FeedbackId<'a> {
+    Survey(&'a str),
+    Nps(&'a str),
+}
+
+impl FeedbackId<'_> {
+    fn id(&self) -> &str {
+        match self {
+            FeedbackId::Survey(id) | FeedbackId::Nps(id) => id,
+        }
+    }
+}
+
+/// A dispute that came before the feedback it excludes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct EarlyExclusion {
+    department: u32,
+    id: Box<str>,
+    first_seen: i64,
+}
+
+/// The dead letter of a `feedback.excluded` that matches nothing it can exclude.
+pub(super) fn unmatched_exclusion(payload: &str, why: &str) -> DeadLetter {
+    DeadLetter::new(
+        Rejection::new(
+            RejectReason::UnmatchedExclusion,
+            None,
+            format!("the excluded feedback never arrived {why}, so nothing was excluded; check the id it names"),
+        ),
+        payload.as_bytes(),
+        "engine:state-expiry".into(),
+    )
 }
 
 /// NPS points of one answer: +1 promoter (9-10), -1 detractor (0-6), 0 passive.
@@ -453,6 +538,43 @@ mod tests {
         f.created("2025-03-03T09:00:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
         let v = f.created("2025-03-03T09:05:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
         assert!(matches!(v, Verdict::Rejected(r) if r.reason == RejectReason::ConflictingLifecycle));
+    }
+
+    #[test]
+    fn a_dispute_removes_its_survey_exactly_before_or_after_it_arrives() {
+        let exclude = |id: &str| EventBody::FeedbackExcluded {
+            review_id: None,
+            survey_id: Some(id.to_owned().into()),
+            response_id: None,
+            reason: "dispute accepted".into(),
+        };
+        let mut f = feed();
+        f.created("2025-03-03T09:00:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
+        f.closed("2025-03-03T10:00:00Z", "r1", "p1");
+        f.survey("2025-03-03T15:00:00Z", "r1", 1);
+        f.survey("2025-03-03T16:00:00Z", "r1", 5);
+        assert!(matches!(f.send("2025-03-04T08:00:00Z", exclude("s-r1-2025-03-03T15:00:00Z")), Verdict::Accepted(_)));
+        assert!(matches!(f.send("2025-03-04T09:00:00Z", exclude("s-r1-2025-03-04T10:00:00Z")), Verdict::Accepted(_)));
+        f.survey("2025-03-04T10:00:00Z", "r1", 2);
+        f.send("2025-03-09T10:00:00Z", EventBody::RequestReopened { request_id: "r1".into(), reason: None });
+        let v = f.send("2025-03-09T11:00:00Z", exclude("s-r1-2025-03-03T16:00:00Z"));
+        assert!(matches!(&v, Verdict::Rejected(r) if r.reason == RejectReason::TooLate), "{v:?}");
+        let v = f.send(
+            "2025-03-09T12:00:00Z",
+            EventBody::FeedbackExcluded { review_id: Some("v1".into()), survey_id: None, response_id: None, reason: "dispute".into() },
+        );
+        assert!(matches!(&v, Verdict::Rejected(r) if r.reason == RejectReason::UnmatchedExclusion), "{v:?}");
+        f.send(
+            "2025-03-09T13:00:00Z",
+            EventBody::FeedbackExcluded { review_id: None, survey_id: Some("never".into()), response_id: None, reason: "dispute".into() },
+        );
+        let out = f.finish();
+        for kind in [EntityKind::Performer, EntityKind::Department] {
+            let id = if kind == EntityKind::Performer { "p1" } else { "dept-1" };
+            assert_eq!(cell(row(&out, kind, id, Cadence::Week, "2025-03-03"), MetricId::CsatAvg), (5.0, 1, 0), "{kind:?}: only the 5 counts");
+        }
+        let unmatched = out.iter().filter(|o| matches!(o, Output::DeadLetter(d) if d.reason == RejectReason::UnmatchedExclusion)).count();
+        assert_eq!(unmatched, 1, "the dispute of a survey that never came");
     }
 
     #[test]

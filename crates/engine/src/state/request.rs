@@ -47,6 +47,10 @@ pub enum Score {
 /// A survey or NPS answer about the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Feedback {
+    /// Fingerprint of its id (`survey_id` or `response_id`), which a dispute names.
+    pub id: u128,
+    /// Excluded by an accepted dispute: it counts nowhere.
+    pub excluded: bool,
     /// When it was given: the day it counts on.
     pub at: i64,
     /// The score.
