@@ -14,6 +14,10 @@
 //! Memory stays bounded by the number of sellers and the events of a few days: days are
 //! simulated one at a time and only events not yet emitted are kept, in compact form.
 //!
+//! The [`service`] module simulates the second profile, a service company (requests, surveys,
+//! NPS), on the same machinery: seeded streams, local working hours, the calendar and the
+//! arrival queue with its anomalies.
+//!
 //! * `rng`: the seeded PRNG and its distributions.
 //! * `profile`: the sellers' quality tiers, and the drifting sellers of the `trends` option.
 //! * `zone`: local time, offsets and working hours.
@@ -29,11 +33,13 @@ mod format;
 mod lifecycle;
 mod profile;
 mod rng;
+pub mod service;
 #[cfg(test)]
 mod tests;
 mod zone;
 
 pub use profile::{Tier, Trend};
+pub use service::{Question, ServiceConfig, ServiceGenerator};
 
 use arrival::{Arrivals, Pending};
 use calendar::Calendar;
