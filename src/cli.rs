@@ -25,6 +25,7 @@ const EXAMPLES: &str = "\
 Examples:
   quality-pipeline demo                                   # synthetic marketplace, weekly breach table
   quality-pipeline generate --sellers 200 --days 35 > events.ndjson
+  quality-pipeline generate --profile service --departments 6 --days 35 > service.ndjson
   quality-pipeline run --source file:events.ndjson --sink file:out/
   quality-pipeline topics --partitions 12 --brokers 127.0.0.1:9092
   quality-pipeline produce --input events.ndjson --brokers 127.0.0.1:9092
@@ -42,7 +43,21 @@ Examples:
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate a realistic synthetic event stream (NDJSON on stdout or to a file).
-    #[command(after_help = "Example:\n  quality-pipeline generate --sellers 50 --days 28 --seed 7 --out events.ndjson")]
+    #[command(after_help = "Examples:
+  quality-pipeline generate --sellers 50 --days 28 --seed 7 --out events.ndjson
+  quality-pipeline generate --profile service --departments 6 --performers 8 --out service.ndjson
+  quality-pipeline generate --profile service --days 56 --driver quality --clean > service.ndjson
+
+The marketplace profile (default) simulates sellers and their orders, messages, reviews, NPS
+answers and complaints; --sellers, --orders-per-day and --trends shape it. The service profile
+simulates a facility-management company: departments of performers close the service requests
+of clients at sites (request.created/reassigned/closed/reopened), clients answer surveys with
+several questions (one of them, the planted key driver, drives the overall score; --driver
+picks it, else the seed does), NPS answers about a request, site managers follow critics up and
+some disputed surveys are excluded; every event is keyed by the department owning the request.
+--departments, --performers, --sites and --requests-per-day shape it. Both profiles share
+--days, --start, --start-days-ago, --seed, --timezone and --clean (which also leaves out the
+service profile's broken surveys).")]
     Generate(GenerateArgs),
     /// Run the pipeline: read events from a source, write window rows and dead letters to a sink.
     #[command(after_help = "Examples:
@@ -169,7 +184,7 @@ pub struct StreamArgs {
     /// Mean orders per seller per day.
     #[arg(long, default_value_t = 6.0)]
     pub orders_per_day: f64,
-    /// Leave out malformed, duplicate, out-of-order and too-late events.
+    /// Leave out malformed, duplicate, out-of-order and too-late events (and the service profile's broken surveys).
     #[arg(long)]
     pub clean: bool,
     /// Add two sellers whose quality drifts over the days, a planted trend for `review`: seller
@@ -178,12 +193,39 @@ pub struct StreamArgs {
     pub trends: bool,
 }
 
+/// Which business a synthetic stream simulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenerateProfile {
+    /// A marketplace: sellers, orders, messages, reviews, NPS, complaints.
+    Marketplace,
+    /// A service company: departments, performers, service requests, surveys, NPS.
+    Service,
+}
+
 /// `generate` arguments.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
+    /// Which business to simulate.
+    #[arg(long, value_enum, default_value_t = GenerateProfile::Marketplace)]
+    pub profile: GenerateProfile,
     /// The stream.
     #[command(flatten)]
     pub stream: StreamArgs,
+    /// Service profile: number of departments (the events' key) [default: 4].
+    #[arg(long, value_name = "N", conflicts_with_all = MARKETPLACE_ONLY)]
+    pub departments: Option<u32>,
+    /// Service profile: performers per department [default: 6].
+    #[arg(long, value_name = "N", conflicts_with_all = MARKETPLACE_ONLY)]
+    pub performers: Option<u32>,
+    /// Service profile: number of sites, one manager each [default: 8].
+    #[arg(long, value_name = "N", conflicts_with_all = MARKETPLACE_ONLY)]
+    pub sites: Option<u32>,
+    /// Service profile: mean requests per performer and weekday [default: 4].
+    #[arg(long, value_name = "N", conflicts_with_all = MARKETPLACE_ONLY)]
+    pub requests_per_day: Option<f64>,
+    /// Service profile: the survey question planted as the key driver of the overall score [default: drawn from the seed].
+    #[arg(long, value_name = "QUESTION", value_parser = ["timeliness", "quality", "politeness", "cleanliness"], conflicts_with_all = MARKETPLACE_ONLY)]
+    pub driver: Option<String>,
     /// Time zone of the generated local times (defaults to the config's).
     #[arg(long)]
     pub timezone: Option<String>,
@@ -191,6 +233,9 @@ pub struct GenerateArgs {
     #[arg(long, short, value_name = "FILE")]
     pub out: Option<PathBuf>,
 }
+
+/// The flags of the marketplace profile, which the service profile's flags exclude.
+const MARKETPLACE_ONLY: [&str; 3] = ["sellers", "orders_per_day", "trends"];
 
 /// `run` arguments.
 #[derive(Debug, Args)]

@@ -129,3 +129,24 @@ fn start_days_ago_begins_the_stream_relative_to_today() {
     let clash = bin().args(["generate", "--start", "2025-01-01", "--start-days-ago", "3"]).output().unwrap();
     assert!(!clash.status.success());
 }
+
+#[test]
+fn generate_service_profile_is_deterministic_keyed_by_department_and_refuses_marketplace_flags() {
+    let args = ["generate", "--profile", "service", "--departments", "2", "--performers", "3", "--days", "7", "--seed", "4", "--clean"];
+    let out = ok(bin().args(args));
+    assert_eq!(out, ok(bin().args(args)), "same seed, same bytes");
+    let events: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(events.len() > 100, "{} events", events.len());
+    assert!(events.iter().all(|e| e["seller_id"] == "dept-01" || e["seller_id"] == "dept-02"), "keyed by department");
+    assert!(events.iter().any(|e| e["type"] == "request.created") && events.iter().any(|e| e["type"] == "survey.answered"));
+    let help = ok(bin().args(["generate", "--help"]));
+    assert!(help.contains("--profile service") && help.contains("--departments"), "{help}");
+    for wrong in [
+        &["generate", "--departments", "3"][..],
+        &["generate", "--profile", "service", "--sellers", "3"],
+        &["generate", "--profile", "service", "--trends"],
+    ] {
+        let run = bin().args(wrong).output().unwrap();
+        assert!(!run.status.success(), "{wrong:?} must fail");
+    }
+}

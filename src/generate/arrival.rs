@@ -9,6 +9,9 @@
 //! hour of arrival, sorted only when its hour comes up. With millions of facts waiting, heap
 //! pops were three quarters of the generator's time (a cache miss per level); sorting an
 //! hour's bucket once is several times cheaper and yields the same order.
+//!
+//! The queue is generic over the compact fact type ([`Timed`]), so that both profiles (the
+//! marketplace's orders and the service company's requests) arrive through the same machinery.
 
 use super::format::Mangle;
 use super::lifecycle::Fact;
@@ -18,40 +21,52 @@ use quality_engine::contract::{DAY_MS, HOUR_MS};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+/// What the arrival queue needs of a compact fact: when it happened.
+pub trait Timed: Copy {
+    /// Event time, UTC milliseconds.
+    fn occurred(&self) -> i64;
+}
+
+impl Timed for Fact {
+    fn occurred(&self) -> i64 {
+        self.occurred
+    }
+}
+
 /// A fact (or a broken copy of it) waiting to be emitted.
 #[derive(Debug, Clone, Copy)]
-pub struct Pending {
+pub struct Pending<F = Fact> {
     /// When the line reaches the consumer, UTC milliseconds.
     pub arrival: i64,
     /// Scheduling order: the deterministic tie-breaker between equal arrivals.
     seq: u64,
     /// The event.
-    pub fact: Fact,
+    pub fact: F,
     /// Whether and how the line is broken.
     pub mangle: Mangle,
 }
 
-impl Pending {
+impl<F> Pending<F> {
     fn key(&self) -> (i64, u64) {
         (self.arrival, self.seq)
     }
 }
 
-impl PartialEq for Pending {
+impl<F> PartialEq for Pending<F> {
     fn eq(&self, other: &Self) -> bool {
         self.key() == other.key()
     }
 }
 
-impl Eq for Pending {}
+impl<F> Eq for Pending<F> {}
 
-impl PartialOrd for Pending {
+impl<F> PartialOrd for Pending<F> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Pending {
+impl<F> Ord for Pending<F> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.key().cmp(&other.key())
     }
@@ -59,28 +74,28 @@ impl Ord for Pending {
 
 /// The facts not yet emitted, in arrival order, plus the anomaly rates that shape arrivals.
 #[derive(Debug)]
-pub struct Arrivals {
+pub struct Arrivals<F = Fact> {
     /// Unsorted facts by hour of arrival (`arrival.div_euclid(HOUR_MS)`).
-    buckets: BTreeMap<i64, Vec<Pending>>,
+    buckets: BTreeMap<i64, Vec<Pending<F>>>,
     /// The earliest bucket being emitted, sorted latest first so that `pop` yields the earliest.
-    ready: Vec<Pending>,
+    ready: Vec<Pending<F>>,
     seq: u64,
     rates: Anomalies,
     horizon: i64,
 }
 
-impl Arrivals {
+impl<F: Timed> Arrivals<F> {
     /// An empty schedule; facts at or after `horizon` (UTC milliseconds) are dropped.
-    pub fn new(rates: &Anomalies, horizon: i64) -> Arrivals {
+    pub fn new(rates: &Anomalies, horizon: i64) -> Arrivals<F> {
         Arrivals { buckets: BTreeMap::new(), ready: Vec::new(), seq: 0, rates: rates.sanitized(), horizon }
     }
 
     /// Schedules `fact` with its arrival delay and anomalies, all drawn from `rng`.
-    pub fn schedule(&mut self, fact: Fact, rng: &mut Rng) {
-        if fact.occurred >= self.horizon {
+    pub fn schedule(&mut self, fact: F, rng: &mut Rng) {
+        if fact.occurred() >= self.horizon {
             return;
         }
-        let arrival = fact.occurred + self.delay(rng);
+        let arrival = fact.occurred() + self.delay(rng);
         if rng.bernoulli(self.rates.malformed) {
             let mangle = Mangle::BROKEN[rng.below(Mangle::BROKEN.len() as u64) as usize];
             self.push(arrival, fact, mangle);
@@ -108,7 +123,7 @@ impl Arrivals {
         }
     }
 
-    fn push(&mut self, arrival: i64, fact: Fact, mangle: Mangle) {
+    fn push(&mut self, arrival: i64, fact: F, mangle: Mangle) {
         self.seq += 1;
         let p = Pending { arrival, seq: self.seq, fact, mangle };
         self.buckets.entry(arrival.div_euclid(HOUR_MS)).or_default().push(p);
@@ -117,7 +132,7 @@ impl Arrivals {
     /// The earliest pending line if it arrives before `cutoff`.
     ///
     /// Callers must not schedule facts arriving before a `cutoff` they have already drained to.
-    pub fn pop_before(&mut self, cutoff: i64) -> Option<Pending> {
+    pub fn pop_before(&mut self, cutoff: i64) -> Option<Pending<F>> {
         loop {
             match self.ready.last() {
                 Some(p) if p.arrival < cutoff => return self.ready.pop(),

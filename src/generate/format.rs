@@ -101,13 +101,67 @@ pub fn line(fact: &Fact, mangle: Mangle, ctx: &Ctx) -> String {
     w.raw("}");
     let mut s = w.s;
     if mangle == Mangle::Truncated {
-        let mut cut = s.len() * 2 / 3;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
+        truncate(&mut s);
     }
     s
+}
+
+/// Cuts a line to two thirds of its length: invalid JSON ([`Mangle::Truncated`]).
+pub fn truncate(s: &mut String) {
+    let mut cut = s.len() * 2 / 3;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.truncate(cut);
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+pub fn push_num(s: &mut String, n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i.min(buf.len() - width.min(buf.len()))..] {
+        s.push(b as char);
+    }
+}
+
+/// Appends an RFC 3339 local time of `zone` with millisecond precision, with or without the offset.
+pub fn push_time(s: &mut String, zone: &Zone, utc_ms: i64, with_offset: bool) {
+    let offset = zone.offset_s(utc_ms);
+    let local = utc_ms + offset as i64 * 1000;
+    let (y, m, d) = civil_from_days(local.div_euclid(DAY_MS));
+    let ms = local.rem_euclid(DAY_MS) as u64;
+    if y < 0 {
+        s.push('-');
+    }
+    push_num(s, y.unsigned_abs(), 4);
+    s.push('-');
+    push_num(s, m as u64, 2);
+    s.push('-');
+    push_num(s, d as u64, 2);
+    s.push('T');
+    push_num(s, ms / 3_600_000, 2);
+    s.push(':');
+    push_num(s, ms / 60_000 % 60, 2);
+    s.push(':');
+    push_num(s, ms / 1000 % 60, 2);
+    s.push('.');
+    push_num(s, ms % 1000, 3);
+    if with_offset {
+        s.push(if offset < 0 { '-' } else { '+' });
+        let abs = offset.unsigned_abs() as u64;
+        push_num(s, abs / 3600, 2);
+        s.push(':');
+        push_num(s, abs / 60 % 60, 2);
+    }
 }
 
 /// The wire `type` of a kind.
@@ -156,51 +210,12 @@ impl Line<'_> {
 
     /// `n` in decimal, zero-padded to at least `width` digits.
     fn num(&mut self, n: u64, width: usize) {
-        let mut buf = [b'0'; 20];
-        let mut i = buf.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            buf[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for &b in &buf[i.min(buf.len() - width.min(buf.len()))..] {
-            self.s.push(b as char);
-        }
+        push_num(&mut self.s, n, width);
     }
 
     /// An RFC 3339 local time with millisecond precision, with or without the zone's offset.
     fn time(&mut self, utc_ms: i64, with_offset: bool) {
-        let offset = self.ctx.zone.offset_s(utc_ms);
-        let local = utc_ms + offset as i64 * 1000;
-        let (y, m, d) = civil_from_days(local.div_euclid(DAY_MS));
-        let ms = local.rem_euclid(DAY_MS) as u64;
-        if y < 0 {
-            self.raw("-");
-        }
-        self.num(y.unsigned_abs(), 4);
-        self.raw("-");
-        self.num(m as u64, 2);
-        self.raw("-");
-        self.num(d as u64, 2);
-        self.raw("T");
-        self.num(ms / 3_600_000, 2);
-        self.raw(":");
-        self.num(ms / 60_000 % 60, 2);
-        self.raw(":");
-        self.num(ms / 1000 % 60, 2);
-        self.raw(".");
-        self.num(ms % 1000, 3);
-        if with_offset {
-            self.raw(if offset < 0 { "-" } else { "+" });
-            let abs = offset.unsigned_abs() as u64;
-            self.num(abs / 3600, 2);
-            self.raw(":");
-            self.num(abs / 60 % 60, 2);
-        }
+        push_time(&mut self.s, &self.ctx.zone, utc_ms, with_offset);
     }
 
     /// `prefix-SSSS-NNNNNN`: an id of the fact's order, conversation or NPS answer.

@@ -11,7 +11,7 @@ use super::zone::Zone;
 use quality_engine::contract::{CancelledBy, Channel, ComplaintReason, DAY_MS, HOUR_MS};
 
 /// One minute in milliseconds: the least gap between two steps of an order.
-const MINUTE_MS: i64 = 60_000;
+pub(super) const MINUTE_MS: i64 = 60_000;
 
 /// Relative order (and message) intensity per local hour of the day: quiet nights, busy evenings.
 const HOURLY: [f64; 24] = [2.0, 1.0, 0.6, 0.4, 0.4, 0.6, 1.2, 2.5, 3.5, 4.5, 5.0, 5.3, 5.5, 5.5, 5.3, 5.2, 5.2, 5.4, 6.0, 6.5, 7.0, 6.5, 5.0, 3.5];
@@ -231,7 +231,7 @@ pub fn seller_day(seller: &mut Seller, day: &Day, zone: &Zone, out: &mut Vec<Fac
 }
 
 /// A duration drawn from a log-normal distribution, in milliseconds, at least `min_ms`.
-fn duration(rng: &mut Rng, median_ms: f64, sigma: f64, min_ms: i64) -> i64 {
+pub(super) fn duration(rng: &mut Rng, median_ms: f64, sigma: f64, min_ms: i64) -> i64 {
     (rng.lognormal(median_ms, sigma) as i64).max(min_ms)
 }
 

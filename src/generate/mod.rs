@@ -14,31 +14,38 @@
 //! Memory stays bounded by the number of sellers and the events of a few days: days are
 //! simulated one at a time and only events not yet emitted are kept, in compact form.
 //!
+//! The [`service`] module simulates the second profile, a service company (requests, surveys,
+//! NPS), on the same machinery: seeded streams, local working hours, the calendar and the
+//! arrival queue with its anomalies.
+//!
 //! * `rng`: the seeded PRNG and its distributions.
 //! * `profile`: the sellers' quality tiers, and the drifting sellers of the `trends` option.
 //! * `zone`: local time, offsets and working hours.
+//! * `calendar`: the simulated days and the cutoff before which lines are final (both profiles).
 //! * `lifecycle`: what happens to orders (complaints included), conversations and NPS answers.
-//! * `arrival`: arrival delays, anomalies and the arrival-ordered queue.
+//! * `arrival`: arrival delays, anomalies and the arrival-ordered queue (both profiles).
 //! * `format`: JSON lines, valid or broken.
 //! * `tests`: end-to-end checks of the stream.
 
 mod arrival;
+mod calendar;
 mod format;
 mod lifecycle;
 mod profile;
 mod rng;
+pub mod service;
 #[cfg(test)]
 mod tests;
 mod zone;
 
 pub use profile::{Tier, Trend};
+pub use service::{Question, ServiceConfig, ServiceGenerator};
 
 use arrival::{Arrivals, Pending};
-use chrono::{Datelike, Days, NaiveDate};
+use calendar::Calendar;
+use chrono::NaiveDate;
 use format::Ctx;
 use lifecycle::{Day, Fact, Seller};
-use quality_engine::contract::DAY_MS;
-use zone::Zone;
 
 /// What to simulate: how many sellers over which local days, how busy, and how noisy the wire is.
 #[derive(Debug, Clone)]
@@ -115,29 +122,14 @@ impl Default for Anomalies {
 
 /// Starts the simulation described by `cfg`; lines are produced lazily as the iterator advances.
 pub fn generate(cfg: &GeneratorConfig) -> Generator {
-    let tz = cfg.timezone;
-    let first = zone::midnight(tz, cfg.start);
-    let horizon = cfg.start.checked_add_days(Days::new(cfg.days as u64)).and_then(|d| zone::midnight(tz, d)).unwrap_or(i64::MAX);
-    let from = first.unwrap_or(0).saturating_sub(2 * DAY_MS);
-    let zone = Zone::new(tz, from, horizon.saturating_add(10 * DAY_MS));
+    let (calendar, zone, horizon) = Calendar::new(cfg.timezone, cfg.start, cfg.days);
     let orders = if cfg.orders_per_seller_day.is_nan() { 0.0 } else { cfg.orders_per_seller_day.max(0.0) };
     let mut sellers: Vec<Seller> = (1..=cfg.sellers).map(|n| Seller::new(cfg.seed, n)).collect();
     if cfg.trends {
         sellers.push(Seller::drifting(cfg.seed, cfg.sellers + 1, Trend::Improving));
         sellers.push(Seller::drifting(cfg.seed, cfg.sellers + 2, Trend::Declining));
     }
-    Generator {
-        sellers,
-        ctx: Ctx { zone, seed: cfg.seed },
-        arrivals: Arrivals::new(&cfg.anomalies, horizon),
-        start: cfg.start,
-        days: if first.is_some() { cfg.days } else { 0 },
-        next_day: 0,
-        next_start: first.unwrap_or(i64::MIN),
-        cutoff: first.unwrap_or(i64::MIN),
-        orders,
-        scratch: Vec::new(),
-    }
+    Generator { sellers, ctx: Ctx { zone, seed: cfg.seed }, arrivals: Arrivals::new(&cfg.anomalies, horizon), calendar, orders, scratch: Vec::new() }
 }
 
 /// The stream of NDJSON lines (without trailing newline) in arrival order; see [`generate`].
@@ -146,13 +138,7 @@ pub struct Generator {
     sellers: Vec<Seller>,
     ctx: Ctx,
     arrivals: Arrivals,
-    start: NaiveDate,
-    days: u32,
-    next_day: u32,
-    /// Local midnight of `next_day`, UTC milliseconds.
-    next_start: i64,
-    /// Lines arriving before this instant can no longer be preceded by new ones.
-    cutoff: i64,
+    calendar: Calendar,
     orders: f64,
     scratch: Vec<Fact>,
 }
@@ -166,38 +152,19 @@ impl Generator {
 
     /// The next line to emit, in compact form, simulating further days as needed.
     fn next_pending(&mut self) -> Option<Pending> {
-        loop {
-            if let Some(p) = self.arrivals.pop_before(self.cutoff) {
-                return Some(p);
+        let (sellers, zone, scratch, orders) = (&mut self.sellers, &self.ctx.zone, &mut self.scratch, self.orders);
+        let days = self.calendar.days();
+        calendar::next_pending(&mut self.arrivals, &mut self.calendar, zone.tz(), |sim, arrivals| {
+            let day = Day { start: sim.start, end: sim.end, weekday: sim.weekday, orders };
+            let progress = if days > 1 { f64::from(sim.index) / f64::from(days - 1) } else { 0.0 };
+            for seller in sellers.iter_mut() {
+                seller.drift(progress);
+                lifecycle::seller_day(seller, &day, zone, scratch);
+                for fact in scratch.drain(..) {
+                    arrivals.schedule(fact, seller.wire_for(fact.kind));
+                }
             }
-            if !self.advance() {
-                return None;
-            }
-        }
-    }
-
-    /// Simulates the next day (or opens the cutoff after the last); false when nothing is left.
-    fn advance(&mut self) -> bool {
-        let date = self.start.checked_add_days(Days::new(self.next_day as u64));
-        let end = date.and_then(|d| d.succ_opt()).and_then(|d| zone::midnight(self.ctx.zone.tz(), d));
-        let (Some(date), Some(end), true) = (date, end, self.next_day < self.days) else {
-            let more = self.cutoff != i64::MAX;
-            self.cutoff = i64::MAX;
-            return more;
-        };
-        let day = Day { start: self.next_start, end, weekday: date.weekday().num_days_from_monday(), orders: self.orders };
-        let progress = if self.days > 1 { f64::from(self.next_day) / f64::from(self.days - 1) } else { 0.0 };
-        for seller in &mut self.sellers {
-            seller.drift(progress);
-            lifecycle::seller_day(seller, &day, &self.ctx.zone, &mut self.scratch);
-            for fact in self.scratch.drain(..) {
-                self.arrivals.schedule(fact, seller.wire_for(fact.kind));
-            }
-        }
-        self.next_day += 1;
-        self.next_start = end;
-        self.cutoff = if self.next_day < self.days { end } else { i64::MAX };
-        true
+        })
     }
 }
 

@@ -31,8 +31,8 @@ impl Tier {
     /// Every tier, best first.
     pub const ALL: [Tier; 5] = [Tier::Excellent, Tier::Good, Tier::Average, Tier::Poor, Tier::Failing];
 
-    /// Share of sellers in each tier, in [`Tier::ALL`] order.
-    const MIX: [f64; 5] = [0.25, 0.35, 0.22, 0.12, 0.06];
+    /// Share of sellers (and of the service profile's performers) in each tier, in [`Tier::ALL`] order.
+    pub(super) const MIX: [f64; 5] = [0.25, 0.35, 0.22, 0.12, 0.06];
 
     /// The tier's lower-case name, for reports.
     pub fn as_str(self) -> &'static str {
@@ -227,7 +227,7 @@ impl Profile {
 }
 
 /// Scales the failure probability `1 - p` by a random factor around 1, keeping `p` in [0, 1].
-fn jitter_failure(rng: &mut Rng, p: f64) -> f64 {
+pub(super) fn jitter_failure(rng: &mut Rng, p: f64) -> f64 {
     (1.0 - (1.0 - p) * rng.lognormal(1.0, 0.3)).clamp(0.0, 1.0)
 }
 

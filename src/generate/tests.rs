@@ -1,7 +1,7 @@
 //! End-to-end checks of the generated stream against the event contract and the brief.
 
 use super::*;
-use quality_engine::contract::{decode, Event, EventBody, Timestamp, HOUR_MS};
+use quality_engine::contract::{decode, Event, EventBody, Timestamp, DAY_MS, HOUR_MS};
 use std::collections::{HashMap, HashSet};
 
 fn small(seed: u64) -> GeneratorConfig {
