@@ -1,11 +1,14 @@
 //! The engine's final rows against an independent batch reimplementation of
 //! `docs/methodology.md` (`tests/reference/model.rs`), on generated streams in several zones
-//! (two of them across DST changes, one at midnight), as generated and further perturbed.
+//! (two of them across DST changes, one at midnight), as generated and further perturbed; and the
+//! service profile against `tests/reference/service_model.rs` (section 15) the same way.
 
 #[path = "reference/harness.rs"]
 mod harness;
 #[path = "reference/model.rs"]
 mod model;
+#[path = "reference/service_model.rs"]
+mod service_model;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -318,4 +321,79 @@ fn deadline_already_passed_on_arrival_is_counted() {
     let overdue: Vec<(&str, i64)> = day.cells.iter().filter(|c| c.overdue > 0).map(|c| (c.metric, c.overdue)).collect();
     assert_eq!(overdue, [("confirmation_time_avg", 1), ("on_time_handover_share", 1)]);
     small_case(tz, &lines).unwrap();
+}
+
+// ---------------------------------------------------------------- the service profile (section 15)
+
+fn service_config(tz: Tz) -> EngineConfig {
+    let standards = quality_engine::methodology::StandardsBook::default().resolve(quality_engine::methodology::Profile::Service).unwrap();
+    EngineConfig { timezone: tz, standards, ..EngineConfig::default() }
+}
+
+/// Runs the engine in the service profile and the section-15 reference on `lines`; panics with the first difference.
+fn check_service(name: &str, tz: Tz, lines: &[String]) -> BTreeMap<String, usize> {
+    let cfg = service_config(tz);
+    let reference = service_model::reference(lines, tz, cfg.allowed_lateness_ms, &cfg.standards.latest().standards);
+    let run = run_engine(&cfg, lines, 3000);
+    if let Err(e) = compare_verdicts(lines, &run.verdicts, &reference.verdicts) {
+        panic!("[{name}] verdicts differ: {e}");
+    }
+    if let Err(e) = compare_rows(&run.rows, &reference.rows) {
+        panic!("[{name}] final rows differ from the reference ({} engine rows, {} reference rows):\n{e}", run.rows.len(), reference.rows.len());
+    }
+    let orphans = run.dead_letters.iter().filter(|d| d.reason == RejectReason::RequestWithoutCreation).count();
+    assert_eq!(orphans, reference.orphans, "[{name}] requests never created");
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for v in &reference.verdicts {
+        let k = match v {
+            RefVerdict::Accepted => "accepted".to_owned(),
+            RefVerdict::Duplicate => "duplicate".to_owned(),
+            RefVerdict::Rejected(r) => r.as_str().to_owned(),
+        };
+        *counts.entry(k).or_default() += 1;
+    }
+    // Non-trivial: every entity kind and cadence, both outcomes of each satisfaction and request
+    // standard, overdue requests, reopens, moved and excluded feedback.
+    let kinds: std::collections::BTreeSet<&str> = reference.rows.keys().map(|k| k.0.split(':').next().unwrap()).collect();
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["department", "performer"], "[{name}]");
+    let cadences: std::collections::BTreeSet<&str> = reference.rows.keys().map(|k| k.1.as_str()).collect();
+    assert_eq!(cadences.len(), model::CADENCES.len(), "[{name}] cadences {cadences:?}");
+    let cells = || reference.rows.values().filter(|r| r.cadence == "week").flat_map(|r| r.cells.iter());
+    for m in ["csat_satisfied_share", "csat_avg", "nps", "on_time_closure_share", "closure_time_avg", "reopen_share"] {
+        let statuses: std::collections::BTreeSet<&str> = cells().filter(|c| c.metric == m).map(|c| c.status).collect();
+        assert!(statuses.contains("pass") && statuses.contains("fail"), "[{name}] {m}: {statuses:?}");
+    }
+    assert!(cells().any(|c| c.metric == "on_time_closure_share" && c.overdue > 0), "[{name}] no overdue request");
+    assert!(cells().any(|c| c.metric == "reopen_share" && c.num_milli > 0), "[{name}] no reopened request");
+    for k in ["accepted", "duplicate", "too_late", "invalid_json", "out_of_range", "missing_field"] {
+        assert!(counts.get(k).copied().unwrap_or(0) > 0, "[{name}] no {k} line: {counts:?}");
+    }
+    eprintln!("[{name}] {} lines, {} rows, {} orphans, {counts:?}", lines.len(), reference.rows.len(), orphans);
+    counts
+}
+
+fn run_service_case(name: &str, tz: Tz, start: (i32, u32, u32), days: u32, seed: u64) {
+    use quality_pipeline::generate::service::{generate as generate_service, ServiceConfig};
+    let cfg = ServiceConfig {
+        start: NaiveDate::from_ymd_opt(start.0, start.1, start.2).unwrap(),
+        days,
+        timezone: tz,
+        seed,
+        bad_surveys: 0.01,
+        ..ServiceConfig::default()
+    };
+    let lines: Vec<String> = generate_service(&cfg).collect();
+    check_service(name, tz, &lines);
+    let noisy = perturb(&lines, seed ^ 0x5A5A);
+    check_service(&format!("{name}+shuffled+duplicated"), tz, &noisy);
+}
+
+#[test]
+fn service_profile_in_moscow_over_a_quarter_end() {
+    run_service_case("service-moscow", chrono_tz::Europe::Moscow, (2026, 9, 14), 35, 42);
+}
+
+#[test]
+fn service_profile_across_the_october_dst_change() {
+    run_service_case("service-berlin-autumn", chrono_tz::Europe::Berlin, (2026, 10, 12), 35, 7);
 }
