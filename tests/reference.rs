@@ -365,6 +365,8 @@ fn check_service(name: &str, tz: Tz, lines: &[String]) -> BTreeMap<String, usize
     }
     assert!(cells().any(|c| c.metric == "on_time_closure_share" && c.overdue > 0), "[{name}] no overdue request");
     assert!(cells().any(|c| c.metric == "reopen_share" && c.num_milli > 0), "[{name}] no reopened request");
+    let asked: std::collections::BTreeSet<&str> = reference.rows.values().flat_map(|r| r.questions.keys().map(|q| q.as_str())).collect();
+    assert_eq!(asked.into_iter().collect::<Vec<_>>(), ["cleanliness", "overall", "politeness", "quality", "timeliness"], "[{name}] questions");
     for k in ["accepted", "duplicate", "too_late", "invalid_json", "out_of_range", "missing_field"] {
         assert!(counts.get(k).copied().unwrap_or(0) > 0, "[{name}] no {k} line: {counts:?}");
     }

@@ -58,6 +58,8 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
                 standards_version: first.standards_version.as_str().into(),
                 metrics,
                 composite,
+                questions: Vec::new(),
+                drivers: Vec::new(),
             });
         }
     }

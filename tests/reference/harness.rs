@@ -1,7 +1,7 @@
 //! Drives the engine through its public API and compares its final rows with the reference.
 #![allow(dead_code)]
 
-use super::model::{self, Cell, Comp, Key, RefVerdict, Row};
+use super::model::{Cell, Comp, Key, RefVerdict, Row};
 use chrono::NaiveDate;
 use quality_engine::contract::RejectReason;
 use quality_engine::methodology::EntityKind;
@@ -61,7 +61,12 @@ pub fn convert(r: &WindowRow) -> Row {
         end: date(&r.period_end.to_string()),
         cells,
         composite: r.composite.as_ref().map(|c| Comp { score: c.score, rank: c.rank, ranked: c.ranked_sellers }),
+        questions: r.questions.iter().map(|q| (q.question_id.to_string(), moments(&q.moments))).collect(),
     }
+}
+
+fn moments(m: &quality_engine::methodology::CoMoments) -> [i64; 6] {
+    [m.n, m.sx, m.sy, m.sxx, m.syy, m.sxy]
 }
 
 /// Feeds `lines` in order, draining every `drain_every` lines, and collects the final rows.
@@ -165,6 +170,9 @@ pub fn compare_row(engine: &Row, reference: &Row) -> Result<(), String> {
         if e.status != r.status {
             return Err(format!("{key} {m}.status: engine {} != reference {}\n  engine:    {e:?}\n  reference: {r:?}", e.status, r.status));
         }
+    }
+    if engine.questions != reference.questions {
+        return Err(format!("{key} questions: engine {:?} != reference {:?}", engine.questions, reference.questions));
     }
     match (&engine.composite, &reference.composite) {
         (None, None) => {}

@@ -621,6 +621,8 @@ pub struct Row {
     pub end: NaiveDate,
     pub cells: Vec<Cell>,
     pub composite: Option<Comp>,
+    /// Survey questions (service profile): id -> (n, sum x, sum y, sum x², sum y², sum xy) against the main question.
+    pub questions: BTreeMap<String, [i64; 6]>,
 }
 
 pub type Key = (String, String, NaiveDate);
@@ -789,7 +791,7 @@ impl Model {
                     });
                     rows.insert(
                         (seller.clone(), cadence.to_owned(), start),
-                        Row { seller: seller.clone(), cadence: cadence.to_owned(), start, end, cells, composite },
+                        Row { seller: seller.clone(), cadence: cadence.to_owned(), start, end, cells, composite, questions: BTreeMap::new() },
                     );
                 }
                 // Competition ranking, by composite descending (1, 2, 2, 4).

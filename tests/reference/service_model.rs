@@ -14,8 +14,16 @@ use quality_engine::methodology::{MetricId, Standards};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The profile's metrics in catalogue order (15.3).
-pub const IDS: [&str; 8] =
-    ["nps", "critic_followup_share", "survey_coverage_share", "csat_satisfied_share", "csat_avg", "on_time_closure_share", "closure_time_avg", "reopen_share"];
+pub const IDS: [&str; 8] = [
+    "nps",
+    "critic_followup_share",
+    "survey_coverage_share",
+    "csat_satisfied_share",
+    "csat_avg",
+    "on_time_closure_share",
+    "closure_time_avg",
+    "reopen_share",
+];
 const NPS: usize = 0;
 const SATISFIED: usize = 3;
 const CSAT: usize = 4;
@@ -54,8 +62,8 @@ struct Request {
     assignments: Vec<(i64, String)>,
     closures: Vec<(i64, String)>,
     reopens: Vec<i64>,
-    /// (time, survey overall score or NPS score, is NPS, feedback id)
-    feedback: Vec<(i64, u8, bool, String)>,
+    /// (time, survey overall score or NPS score, is NPS, feedback id, the survey's answers)
+    feedback: Vec<(i64, u8, bool, String, Vec<(String, u8)>)>,
 }
 
 /// Arrival-order verdicts (sections 1, 4, 15.2) and the accepted events' figures.
@@ -136,13 +144,14 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
             EventBody::SurveyAnswered { survey_id, request_id, answers, .. } => {
                 let overall = answers.iter().find(|a| a.question_id == "overall").expect("the decoder requires the main question").score;
                 let k = req(request_id, &mut requests);
-                requests.get_mut(&k).unwrap().feedback.push((t, overall, false, survey_id.to_string()));
+                let all = answers.iter().map(|a| (a.question_id.to_string(), a.score)).collect();
+                requests.get_mut(&k).unwrap().feedback.push((t, overall, false, survey_id.to_string(), all));
                 given.insert((dept.clone(), "survey", survey_id.to_string()), t);
                 None
             }
             EventBody::NpsSubmitted { request_id: Some(request_id), response_id, score, .. } => {
                 let k = req(request_id, &mut requests);
-                requests.get_mut(&k).unwrap().feedback.push((t, *score, true, response_id.to_string()));
+                requests.get_mut(&k).unwrap().feedback.push((t, *score, true, response_id.to_string(), Vec::new()));
                 given.insert((dept.clone(), "nps", response_id.to_string()), t);
                 None
             }
@@ -190,6 +199,8 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
         }
     };
     let nps = |s: u8| (s >= 9) as i64 - (s <= 6) as i64;
+    // Per entity and day: question id -> co-moment sums against the main question (15.6).
+    let mut questions: BTreeMap<(String, NaiveDate), BTreeMap<String, [i64; 6]>> = BTreeMap::new();
     let mut orphans = 0;
     for ((dept, _), r) in &requests {
         let Some((created, due)) = r.created else {
@@ -203,7 +214,8 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
             None => r.assignments.iter().max().expect("creation is an assignment").1.clone(),
         };
         let p = format!("performer:{dept}/{owner}");
-        for who in [&p, &d] {
+        for who in [p.clone(), d.clone()] {
+            let who = &who;
             if let Some((c, _)) = first_closure {
                 put(who, c, ON_TIME, (c <= due) as i64, false);
                 put(who, c, CLOSURE_TIME, c - created, false);
@@ -212,7 +224,7 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                     put(who, end, REOPEN, r.reopens.iter().any(|x| *x > c && *x <= end) as i64, false);
                 }
             }
-            for (t, score, is_nps, id) in &r.feedback {
+            for (t, score, is_nps, id, answers) in &r.feedback {
                 let (t, score, is_nps) = (*t, *score, *is_nps);
                 if excluded.contains(&(dept.clone(), if is_nps { "nps" } else { "survey" }, id.clone())) {
                     continue;
@@ -222,6 +234,14 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                 } else {
                     put(who, t, SATISFIED, (score >= 4) as i64, false);
                     put(who, t, CSAT, score as i64, false);
+                    let q = questions.entry((who.clone(), cal.day(t))).or_default();
+                    for (id, x) in answers {
+                        let (x, y) = (*x as i64, score as i64);
+                        let m = q.entry(id.clone()).or_insert([0; 6]);
+                        for (i, v) in [1, x, y, x * x, y * y, x * y].into_iter().enumerate() {
+                            m[i] += v;
+                        }
+                    }
                 }
             }
         }
@@ -232,7 +252,7 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
     for (dept, t, score) in dept_nps {
         put(&format!("department:{dept}"), t, NPS, nps(score), false);
     }
-    let rows = rows(&days, &cal, clock, standards);
+    let rows = rows(&days, &questions, &cal, clock, standards);
     Reference { verdicts, rows, orphans }
 }
 
@@ -259,7 +279,9 @@ fn status(i: usize, v: Option<f64>, target: f64) -> &'static str {
 }
 
 /// Every final row of every entity (sections 4, 6, 15.1, 15.4).
-fn rows(days: &BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>>, cal: &Calendar, clock: i64, standards: &Standards) -> BTreeMap<Key, Row> {
+type Questions = BTreeMap<(String, NaiveDate), BTreeMap<String, [i64; 6]>>;
+
+fn rows(days: &BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>>, questions: &Questions, cal: &Calendar, clock: i64, standards: &Standards) -> BTreeMap<Key, Row> {
     let st: Vec<_> = IDS.iter().map(|id| standards.get(MetricId::from_id(id).expect("catalogue id"))).collect();
     let sums = |entity: &str, start: NaiveDate, end: NaiveDate| {
         let mut s = [Acc::default(); N];
@@ -335,7 +357,8 @@ fn rows(days: &BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>>, cal: &Calendar, 
                     let (mut num, mut den) = (0.0, 0.0);
                     for i in 0..N {
                         let n = cur[i].den as f64;
-                        let shrunk = value(i, &cur[i]).map_or(st[i].target, |v| (n * v + st[i].prior_weight * st[i].target) / (n + st[i].prior_weight));
+                        let shrunk =
+                            value(i, &cur[i]).map_or(st[i].target, |v| (n * v + st[i].prior_weight * st[i].target) / (n + st[i].prior_weight));
                         num += st[i].weight * ((shrunk - st[i].floor) / (st[i].ideal - st[i].floor)).clamp(0.0, 1.0);
                         den += st[i].weight;
                     }
@@ -345,9 +368,17 @@ fn rows(days: &BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>>, cal: &Calendar, 
                     scores.push((group, entity.clone(), score));
                     Comp { score, rank: None, ranked: None }
                 });
+                let mut qs: BTreeMap<String, [i64; 6]> = BTreeMap::new();
+                for (_, day) in questions.range((entity.clone(), start)..(entity.clone(), end)) {
+                    for (id, m) in day {
+                        let sum = qs.entry(id.clone()).or_insert([0; 6]);
+                        (0..6).for_each(|i| sum[i] += m[i]);
+                    }
+                }
+                qs.retain(|_, m| m[0] != 0);
                 rows.insert(
                     (entity.clone(), cadence.to_owned(), start),
-                    Row { seller: entity.clone(), cadence: cadence.to_owned(), start, end, cells, composite },
+                    Row { seller: entity.clone(), cadence: cadence.to_owned(), start, end, cells, composite, questions: qs },
                 );
             }
             for (group, entity, score) in &scores {

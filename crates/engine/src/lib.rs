@@ -22,4 +22,4 @@ pub mod state;
 pub mod window;
 
 pub use engine::{CheckpointError, Clock, Engine, EngineConfig, StateSizes};
-pub use output::{DeadLetter, Output, Stats, Verdict, WindowRow};
+pub use output::{DeadLetter, Output, QuestionCell, Stats, Verdict, WindowRow};

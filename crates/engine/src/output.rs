@@ -2,7 +2,7 @@
 
 use crate::actions::{CriticRecord, Escalation, SurveyRequest, WeekReasons};
 use crate::contract::{EventType, RejectReason, Rejection};
-use crate::methodology::{EntityKind, MetricId, Status};
+use crate::methodology::{CoMoments, Driver, EntityKind, MetricId, Status};
 use crate::window::{Cadence, LocalDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,6 +43,26 @@ pub struct WindowRow {
     /// The performer rating, on monthly rows only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub composite: Option<Composite>,
+    /// Survey questions answered in the window (service profile), by question id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<QuestionCell>,
+    /// The key drivers of the overall impression, strongest first (service profile, monthly rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drivers: Vec<Driver>,
+}
+
+/// One survey question in one window: its average score, and the integer sums against the main
+/// question from which correlations follow exactly for any roll-up (company-wide drivers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionCell {
+    /// The question (`overall` is the main question).
+    pub question_id: Arc<str>,
+    /// Surveys that answered it.
+    pub surveys: i64,
+    /// Its mean score 1..5.
+    pub average: Option<f64>,
+    /// Sums of (its score, the overall score) pairs.
+    pub moments: CoMoments,
 }
 
 /// One metric in one window.

@@ -86,6 +86,8 @@ mod tests {
             standards_version: crate::methodology::FIRST_VERSION.into(),
             metrics: vec![cell],
             composite: Some(Composite { score, rank: None, ranked_sellers: None }),
+            questions: Vec::new(),
+            drivers: Vec::new(),
         }
     }
 

@@ -445,7 +445,8 @@ impl Engine {
             }
             EventBody::SurveyAnswered { survey_id, request_id, answers, .. } => {
                 let overall = answers.iter().find(|a| a.question_id == crate::contract::OVERALL_QUESTION).map_or(0, |a| a.score);
-                self.request_feedback(seller, request_id, FeedbackId::Survey(survey_id), Score::Overall(overall), t);
+                let answers = answers.iter().map(|a| (Box::from(&*a.question_id), a.score)).collect();
+                self.request_feedback(seller, request_id, FeedbackId::Survey(survey_id), Score::Survey { overall, answers }, t);
                 None
             }
             EventBody::FeedbackExcluded { survey_id: Some(id), .. } => {

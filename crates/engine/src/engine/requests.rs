@@ -196,16 +196,16 @@ impl Engine {
             // starts or stops counting.
             match (f.counted_for, target) {
                 (NO_PERFORMER, to) => {
-                    self.count_score(department, f.at, f.score, 1);
-                    self.count_score(to, f.at, f.score, 1);
+                    self.count_score(department, f.at, &f.score, 1);
+                    self.count_score(to, f.at, &f.score, 1);
                 }
                 (from, NO_PERFORMER) => {
-                    self.count_score(department, f.at, f.score, -1);
-                    self.count_score(from, f.at, f.score, -1);
+                    self.count_score(department, f.at, &f.score, -1);
+                    self.count_score(from, f.at, &f.score, -1);
                 }
                 (from, to) => {
-                    self.count_score(from, f.at, f.score, -1);
-                    self.count_score(to, f.at, f.score, 1);
+                    self.count_score(from, f.at, &f.score, -1);
+                    self.count_score(to, f.at, &f.score, 1);
                 }
             }
             self.requests.get_mut(&key).expect("present").feedback[i].counted_for = target;
@@ -237,13 +237,18 @@ impl Engine {
         }
     }
 
-    fn count_score(&mut self, entity: u32, at: i64, score: Score, sign: i64) {
+    fn count_score(&mut self, entity: u32, at: i64, score: &Score, sign: i64) {
         match score {
-            Score::Overall(s) => {
+            Score::Survey { overall, answers } => {
+                let s = *overall;
                 self.add(entity, at, MetricId::CsatSatisfiedShare, sign * (s >= 4) as i64, sign);
                 self.add(entity, at, MetricId::CsatAvg, sign * s as i64, sign);
+                let day = self.day_accs(entity, at);
+                for (q, score) in answers.iter() {
+                    day.question(q).add_signed(*score, s, sign);
+                }
             }
-            Score::Nps(s) => self.add(entity, at, MetricId::Nps, sign * nps_points(s), sign),
+            Score::Nps(s) => self.add(entity, at, MetricId::Nps, sign * nps_points(*s), sign),
         }
     }
 
@@ -260,7 +265,9 @@ impl Engine {
             if r.created == NONE {
                 orphans.push((r.first_seen, orphan_request(&sellers[r.department as usize].id, r)));
             }
-            r.feedback.iter().for_each(|f| drop(feedback_of.remove(&f.id)));
+            for f in &r.feedback {
+                feedback_of.remove(&f.id);
+            }
             false
         });
         self.early_exclusions.retain(|_, x| {
@@ -275,7 +282,9 @@ impl Engine {
 
     /// Re-arms the deadlines of a restored request and indexes its feedback.
     pub(super) fn rearm_request(&mut self, key: u128, r: &RequestState) {
-        r.feedback.iter().for_each(|f| drop(self.feedback_of.insert(f.id, key)));
+        for f in &r.feedback {
+            self.feedback_of.insert(f.id, key);
+        }
         let item = Item::Request(key, r.generation);
         if r.created != NONE {
             self.deadlines.push(r.due_by, (TimerKind::RequestDue, item));

@@ -1,8 +1,9 @@
 //! Turning day accumulators into window rows: when windows close, and on provisional flushes.
 
 use super::{Engine, RETAIN_DAYS};
-use crate::methodology::{composite_score, evaluate, rank, EntityKind};
-use crate::output::{Composite, MetricCell, Output, WindowRow, FINAL_VERSION};
+use crate::contract::OVERALL_QUESTION;
+use crate::methodology::{composite_score, evaluate, key_drivers, rank, CoMoments, EntityKind, DRIVER_MIN_SAMPLE};
+use crate::output::{Composite, MetricCell, Output, QuestionCell, WindowRow, FINAL_VERSION};
 use crate::state::DayAccs;
 use crate::window::{Cadence, Day, LocalDate, Period};
 use std::collections::{BTreeMap, BTreeSet};
@@ -216,6 +217,19 @@ impl Engine {
             let accs: Vec<(i64, i64)> = cur.metrics.iter().map(|a| (a.num, a.den)).collect();
             Composite { score: composite_score(&accs, standards), rank: None, ranked_sellers: None }
         });
+        let questions: Vec<QuestionCell> = cur
+            .questions
+            .iter()
+            .filter(|(_, m)| m.n != 0)
+            .map(|(q, m)| QuestionCell { question_id: Arc::from(&**q), surveys: m.n, average: m.mean(), moments: *m })
+            .collect();
+        let drivers = if p.cadence == Cadence::Month {
+            let others: Vec<(Arc<str>, CoMoments)> =
+                questions.iter().filter(|q| &*q.question_id != OVERALL_QUESTION).map(|q| (q.question_id.clone(), q.moments)).collect();
+            key_drivers(&others, DRIVER_MIN_SAMPLE)
+        } else {
+            Vec::new()
+        };
         let entity = &self.sellers[seller as usize];
         WindowRow {
             seller_id: entity.id.clone(),
@@ -229,6 +243,8 @@ impl Engine {
             standards_version: version.id.clone(),
             metrics,
             composite,
+            questions,
+            drivers,
         }
     }
 }

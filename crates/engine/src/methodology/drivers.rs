@@ -29,13 +29,18 @@ pub struct CoMoments {
 impl CoMoments {
     /// Adds one survey's pair of scores.
     pub fn add(&mut self, x: u8, y: u8) {
+        self.add_signed(x, y, 1);
+    }
+
+    /// Adds (`sign` 1) or withdraws (`sign` -1) one survey's pair of scores.
+    pub fn add_signed(&mut self, x: u8, y: u8, sign: i64) {
         let (x, y) = (i64::from(x), i64::from(y));
-        self.n += 1;
-        self.sx += x;
-        self.sy += y;
-        self.sxx += x * x;
-        self.syy += y * y;
-        self.sxy += x * y;
+        self.n += sign;
+        self.sx += sign * x;
+        self.sy += sign * y;
+        self.sxx += sign * x * x;
+        self.syy += sign * y * y;
+        self.sxy += sign * x * y;
     }
 
     /// Adds another set of sums (a roll-up or a longer window).
@@ -63,8 +68,11 @@ impl CoMoments {
     }
 }
 
+/// Surveys a question needs in a group before its correlation is ranked (below, it is shown but flagged).
+pub const DRIVER_MIN_SAMPLE: i64 = 30;
+
 /// One question's place among the drivers of a department (or the company) in a month.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Driver {
     /// The survey question.
     pub question_id: Arc<str>,

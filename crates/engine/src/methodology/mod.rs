@@ -14,6 +14,7 @@ mod standards;
 mod versions;
 
 pub use composite::{composite_score, metric_score, rank};
+pub use drivers::{key_drivers, CoMoments, Driver, DRIVER_MIN_SAMPLE};
 pub use duration::{format_duration_ms, parse_duration_ms};
 pub use evaluate::{evaluate, Status};
 pub use metric::{Direction, Group, MetricId, Unit, METRIC_COUNT};

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::methodology::METRIC_COUNT;
+use crate::methodology::{CoMoments, METRIC_COUNT};
 
 /// Numerator, denominator and overdue count of one metric.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +20,8 @@ pub struct Acc {
 pub struct DayAccs {
     /// One accumulator per metric, in catalogue order.
     pub metrics: [Acc; METRIC_COUNT],
+    /// Survey questions (service profile): each question's scores against the main question's, by question id.
+    pub questions: Vec<(Box<str>, CoMoments)>,
     /// How many updates touched the day: the basis of provisional row versions.
     pub changes: u64,
     /// Changed since the last provisional flush.
@@ -29,7 +31,19 @@ pub struct DayAccs {
 impl DayAccs {
     /// Whether nothing is counted: every numerator, denominator and overdue count is zero.
     pub fn is_empty(&self) -> bool {
-        self.metrics.iter().all(|a| *a == Acc::default())
+        self.metrics.iter().all(|a| *a == Acc::default()) && self.questions.iter().all(|(_, m)| m.n == 0)
+    }
+
+    /// The co-moments of one question, created empty on first use (kept sorted by id).
+    pub fn question(&mut self, id: &str) -> &mut CoMoments {
+        let i = match self.questions.binary_search_by(|(q, _)| (**q).cmp(id)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.questions.insert(i, (id.into(), CoMoments::default()));
+                i
+            }
+        };
+        &mut self.questions[i].1
     }
 
     /// Adds another day's sums into this one (days merge into weeks, months, rolling windows).
@@ -38,6 +52,9 @@ impl DayAccs {
             a.num += b.num;
             a.den += b.den;
             a.overdue += b.overdue;
+        }
+        for (q, m) in &other.questions {
+            self.question(q).merge(m);
         }
         self.changes += other.changes;
     }

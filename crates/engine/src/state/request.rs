@@ -36,16 +36,22 @@ pub struct Reopen {
 }
 
 /// What one feedback item scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Score {
-    /// A survey's main question, 1..5 (`csat_satisfied_share`, `csat_avg`).
-    Overall(u8),
+    /// A survey: its main question, 1..5 (`csat_satisfied_share`, `csat_avg`), and every answer
+    /// (the main one included) for the per-question scores and key drivers.
+    Survey {
+        /// The main question's score.
+        overall: u8,
+        /// `(question_id, score)` of every answer.
+        answers: Box<[(Box<str>, u8)]>,
+    },
     /// An NPS answer, 0..10 (`nps`).
     Nps(u8),
 }
 
 /// A survey or NPS answer about the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Feedback {
     /// Fingerprint of its id (`survey_id` or `response_id`), which a dispute names.
     pub id: u128,
