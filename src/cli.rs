@@ -416,6 +416,9 @@ pub struct BackfillArgs {
 /// `demo` arguments.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
+    /// Which business: a marketplace (default) or a service company (performers, departments, requests).
+    #[arg(long, value_enum, default_value_t = GenerateProfile::Marketplace, conflicts_with = "olist")]
+    pub profile: GenerateProfile,
     /// The stream.
     #[command(flatten)]
     pub stream: StreamArgs,

@@ -2,7 +2,7 @@
 //! the last week's breaches and the escalations of the run, and writes the weekly report of
 //! the worst seller as HTML. Needs no servers.
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, GenerateProfile};
 use crate::config::ConfigFile;
 use crate::generate::generate;
 use crate::report::breach_table;
@@ -17,6 +17,9 @@ use std::path::Path;
 pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
     if let Some(dir) = args.olist.clone() {
         return olist(config, &args, &dir);
+    }
+    if args.profile == GenerateProfile::Service {
+        return super::demo_service::run(config, &args);
     }
     let engine_config = ConfigFile::load(config)?.engine_config(args.timezone.as_deref(), None)?;
     let gen = super::generator_config(&args.stream, engine_config.timezone);

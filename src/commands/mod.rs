@@ -4,6 +4,7 @@ pub mod backfill;
 pub mod bench;
 pub mod bench_stream;
 pub mod demo;
+mod demo_service;
 pub mod generate;
 pub mod import;
 pub mod incentives;

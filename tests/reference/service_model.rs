@@ -281,7 +281,13 @@ fn status(i: usize, v: Option<f64>, target: f64) -> &'static str {
 /// Every final row of every entity (sections 4, 6, 15.1, 15.4).
 type Questions = BTreeMap<(String, NaiveDate), BTreeMap<String, [i64; 6]>>;
 
-fn rows(days: &BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>>, questions: &Questions, cal: &Calendar, clock: i64, standards: &Standards) -> BTreeMap<Key, Row> {
+fn rows(
+    days: &BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>>,
+    questions: &Questions,
+    cal: &Calendar,
+    clock: i64,
+    standards: &Standards,
+) -> BTreeMap<Key, Row> {
     let st: Vec<_> = IDS.iter().map(|id| standards.get(MetricId::from_id(id).expect("catalogue id"))).collect();
     let sums = |entity: &str, start: NaiveDate, end: NaiveDate| {
         let mut s = [Acc::default(); N];

@@ -1,9 +1,8 @@
 //! Turning day accumulators into window rows: when windows close, and on provisional flushes.
 
 use super::{Engine, RETAIN_DAYS};
-use crate::contract::OVERALL_QUESTION;
-use crate::methodology::{composite_score, evaluate, key_drivers, rank, CoMoments, EntityKind, DRIVER_MIN_SAMPLE};
-use crate::output::{Composite, MetricCell, Output, QuestionCell, WindowRow, FINAL_VERSION};
+use crate::methodology::{cells, composite, drivers, questions, rank, EntityKind};
+use crate::output::{Output, WindowRow, FINAL_VERSION};
 use crate::state::DayAccs;
 use crate::window::{Cadence, Day, LocalDate, Period};
 use std::collections::{BTreeMap, BTreeSet};
@@ -192,44 +191,8 @@ impl Engine {
         let version = self.config.standards.at(p.start);
         let standards = &version.standards;
         let prev = self.sum(seller, p.previous());
-        let metrics = standards
-            .metrics_for(p.cadence)
-            .map(|m| {
-                let a = cur.metrics[m.index()];
-                let b = prev.metrics[m.index()];
-                let (value, deviation, status) = evaluate(m, a.num, a.den, standards.get(m));
-                let previous = m.value(b.num, b.den);
-                MetricCell {
-                    metric: m,
-                    numerator: m.numerator(a.num),
-                    denominator: a.den,
-                    value,
-                    target: standards.get(m).target,
-                    deviation,
-                    previous,
-                    change: value.zip(previous).map(|(v, p)| v - p),
-                    status,
-                    overdue: a.overdue,
-                }
-            })
-            .collect();
-        let composite = (p.cadence == Cadence::Month).then(|| {
-            let accs: Vec<(i64, i64)> = cur.metrics.iter().map(|a| (a.num, a.den)).collect();
-            Composite { score: composite_score(&accs, standards), rank: None, ranked_sellers: None }
-        });
-        let questions: Vec<QuestionCell> = cur
-            .questions
-            .iter()
-            .filter(|(_, m)| m.n != 0)
-            .map(|(q, m)| QuestionCell { question_id: Arc::from(&**q), surveys: m.n, average: m.mean(), moments: *m })
-            .collect();
-        let drivers = if p.cadence == Cadence::Month {
-            let others: Vec<(Arc<str>, CoMoments)> =
-                questions.iter().filter(|q| &*q.question_id != OVERALL_QUESTION).map(|q| (q.question_id.clone(), q.moments)).collect();
-            key_drivers(&others, DRIVER_MIN_SAMPLE)
-        } else {
-            Vec::new()
-        };
+        let questions = questions(cur);
+        let month = p.cadence == Cadence::Month;
         let entity = &self.sellers[seller as usize];
         WindowRow {
             seller_id: entity.id.clone(),
@@ -241,10 +204,10 @@ impl Engine {
             is_final,
             version: if is_final { FINAL_VERSION } else { cur.changes + prev.changes },
             standards_version: version.id.clone(),
-            metrics,
-            composite,
+            metrics: cells(standards, p.cadence, cur, &prev),
+            composite: month.then(|| composite(standards, cur)),
+            drivers: if month { drivers(&questions) } else { Vec::new() },
             questions,
-            drivers,
         }
     }
 }

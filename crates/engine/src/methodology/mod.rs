@@ -10,6 +10,7 @@ mod evaluate;
 mod metric;
 mod profile;
 mod rejudge;
+mod rollup;
 mod standards;
 mod versions;
 
@@ -20,5 +21,7 @@ pub use evaluate::{evaluate, Status};
 pub use metric::{Direction, Group, MetricId, Unit, METRIC_COUNT};
 pub use profile::{EntityKind, Profile};
 pub use rejudge::{rejudge, rerank_month};
+pub(crate) use rollup::{cells, composite, questions};
+pub use rollup::{company_rows, drivers, row_sums};
 pub use standards::{Standard, Standards};
 pub use versions::{StandardsBook, StandardsVersion, VersionedStandards, FIRST_VERSION};

@@ -27,6 +27,8 @@ pub enum EntityKind {
     Department,
     /// A performer, inside the department whose requests they closed.
     Performer,
+    /// The whole service company: the sum of its departments (computed over stored rows).
+    Company,
 }
 
 impl EntityKind {
@@ -36,6 +38,7 @@ impl EntityKind {
             EntityKind::Seller => "seller",
             EntityKind::Department => "department",
             EntityKind::Performer => "performer",
+            EntityKind::Company => "company",
         }
     }
 

@@ -5,7 +5,6 @@
 
 use super::composite::{composite_score, rank};
 use super::evaluate::evaluate;
-use super::metric::MetricId;
 use super::versions::StandardsVersion;
 use crate::output::WindowRow;
 
@@ -18,10 +17,7 @@ pub fn rejudge(row: &WindowRow, version: &StandardsVersion) -> WindowRow {
         let (value, deviation, status) = evaluate(c.metric, c.metric.raw_numerator(c.numerator), c.denominator, standard);
         (c.value, c.deviation, c.status, c.target) = (value, deviation, status, standard.target);
     }
-    let accs: Vec<(i64, i64)> = MetricId::ALL
-        .iter()
-        .map(|m| row.metrics.iter().find(|c| c.metric == *m).map_or((0, 0), |c| (m.raw_numerator(c.numerator), c.denominator)))
-        .collect();
+    let accs = super::rollup::row_sums(row);
     if let Some(composite) = out.composite.as_mut() {
         composite.score = composite_score(&accs, standards);
     }
@@ -39,7 +35,7 @@ pub fn rerank_month(rows: &mut [WindowRow]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::methodology::{Status, VersionedStandards};
+    use crate::methodology::{MetricId, Status, VersionedStandards};
     use crate::{Engine, EngineConfig, Output};
 
     /// Rows of a small stream judged by the engine under `book`.
