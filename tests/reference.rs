@@ -359,7 +359,7 @@ fn check_service(name: &str, tz: Tz, lines: &[String]) -> BTreeMap<String, usize
     let cadences: std::collections::BTreeSet<&str> = reference.rows.keys().map(|k| k.1.as_str()).collect();
     assert_eq!(cadences.len(), model::CADENCES.len(), "[{name}] cadences {cadences:?}");
     let cells = || reference.rows.values().filter(|r| r.cadence == "week").flat_map(|r| r.cells.iter());
-    for m in ["csat_satisfied_share", "csat_avg", "nps", "on_time_closure_share", "closure_time_avg", "reopen_share"] {
+    for m in ["csat_satisfied_share", "csat_avg", "nps", "on_time_closure_share", "closure_time_avg", "reopen_share", "critic_followup_share"] {
         let statuses: std::collections::BTreeSet<&str> = cells().filter(|c| c.metric == m).map(|c| c.status).collect();
         assert!(statuses.contains("pass") && statuses.contains("fail"), "[{name}] {m}: {statuses:?}");
     }

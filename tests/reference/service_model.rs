@@ -25,6 +25,7 @@ pub const IDS: [&str; 8] = [
     "reopen_share",
 ];
 const NPS: usize = 0;
+const CRITIC: usize = 1;
 const SATISFIED: usize = 3;
 const CSAT: usize = 4;
 const ON_TIME: usize = 5;
@@ -84,6 +85,11 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
     // Feedback seen (department, "survey"|"nps", id) -> its time; accepted exclusions (15.5).
     let mut given: HashMap<(String, &'static str, String), i64> = HashMap::new();
     let mut excluded: HashSet<(String, &'static str, String)> = HashSet::new();
+    // Critics (section 10.3 for requests, 15.3): first arrival of each, earliest follow-up.
+    let policy = quality_engine::actions::ActionPolicy::default();
+    let mut critics: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut followed: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let commented = |c: &Option<std::borrow::Cow<'_, str>>| c.as_deref().is_some_and(|c| !c.trim().is_empty());
     for line in lines {
         let e = match decode(line.as_ref()) {
             Ok(e) => e,
@@ -141,22 +147,31 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                 requests.get_mut(&k).unwrap().reopens.push(t);
                 None
             }
-            EventBody::SurveyAnswered { survey_id, request_id, answers, .. } => {
+            EventBody::SurveyAnswered { survey_id, request_id, answers, comment, .. } => {
                 let overall = answers.iter().find(|a| a.question_id == "overall").expect("the decoder requires the main question").score;
                 let k = req(request_id, &mut requests);
                 let all = answers.iter().map(|a| (a.question_id.to_string(), a.score)).collect();
                 requests.get_mut(&k).unwrap().feedback.push((t, overall, false, survey_id.to_string(), all));
                 given.insert((dept.clone(), "survey", survey_id.to_string()), t);
+                if overall <= policy.critics.max_review_rating && commented(comment) {
+                    critics.entry((dept.clone(), format!("survey:{survey_id}"))).or_insert(t);
+                }
                 None
             }
-            EventBody::NpsSubmitted { request_id: Some(request_id), response_id, score, .. } => {
+            EventBody::NpsSubmitted { request_id: Some(request_id), response_id, score, comment, .. } => {
                 let k = req(request_id, &mut requests);
                 requests.get_mut(&k).unwrap().feedback.push((t, *score, true, response_id.to_string(), Vec::new()));
                 given.insert((dept.clone(), "nps", response_id.to_string()), t);
+                if *score <= policy.critics.max_nps_score && commented(comment) {
+                    critics.entry((dept.clone(), format!("nps:{response_id}"))).or_insert(t);
+                }
                 None
             }
-            EventBody::NpsSubmitted { request_id: None, score, .. } => {
+            EventBody::NpsSubmitted { request_id: None, response_id, score, comment, .. } => {
                 dept_nps.push((dept.clone(), t, *score));
+                if *score <= policy.critics.max_nps_score && commented(comment) {
+                    critics.entry((dept.clone(), format!("nps:{response_id}"))).or_insert(t);
+                }
                 None
             }
             EventBody::FeedbackExcluded { survey_id, response_id, .. } => {
@@ -176,7 +191,17 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                     }
                 }
             }
-            EventBody::CriticFollowedUp { .. } => None,
+            EventBody::CriticFollowedUp { review_id, response_id, survey_id, .. } => {
+                let critic = match (review_id, response_id, survey_id) {
+                    (Some(id), _, _) => format!("review:{id}"),
+                    (_, Some(id), _) => format!("nps:{id}"),
+                    (_, _, Some(id)) => format!("survey:{id}"),
+                    _ => unreachable!("the decoder requires one"),
+                };
+                let f = followed.entry((dept.clone(), critic)).or_insert(t);
+                *f = (*f).min(t);
+                None
+            }
             _ => Some(RejectReason::WrongProfile),
         };
         if let Some(r) = verdict {
@@ -247,6 +272,19 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
         }
         if due <= clock && !first_closure.is_some_and(|(c, _)| c <= due) {
             put(&d, due, ON_TIME, 0, true);
+        }
+    }
+    // Critics: settled on the day of an in-time follow-up, or missed (and overdue) on the deadline's day.
+    for ((dept, critic), t) in &critics {
+        let due = t + policy.critics.sla_ms;
+        let d = format!("department:{dept}");
+        match followed.get(&(dept.clone(), critic.clone())) {
+            Some(&f) if f <= due => put(&d, f, CRITIC, 1, false),
+            _ if due <= clock => {
+                put(&d, due, CRITIC, 0, false);
+                put(&d, due, CRITIC, 0, true);
+            }
+            _ => {}
         }
     }
     for (dept, t, score) in dept_nps {

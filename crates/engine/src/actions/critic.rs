@@ -21,6 +21,8 @@ pub enum CriticSource {
     Review,
     /// An `nps.submitted` scored low, with a comment.
     Nps,
+    /// A `survey.answered` whose main question is rated low, with a comment (service profile).
+    Survey,
 }
 
 impl CriticSource {
@@ -29,6 +31,7 @@ impl CriticSource {
         match self {
             CriticSource::Review => "review",
             CriticSource::Nps => "nps",
+            CriticSource::Survey => "survey",
         }
     }
 }
@@ -62,7 +65,7 @@ impl CriticStatus {
 /// What the engine holds of one critic (saved in checkpoints).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Critic {
-    /// `review:<id>` or `nps:<id>`.
+    /// `review:<id>`, `nps:<id>` or `survey:<id>`.
     pub critic_id: Box<str>,
     /// Index of the seller.
     pub seller: u32,
@@ -84,15 +87,20 @@ pub struct Critic {
     pub overdue: bool,
     /// The latest status emitted as a record.
     pub reported: Option<CriticStatus>,
+    /// The site whose manager owes the follow-up (service profile), once its request is known.
+    pub site_id: Option<Arc<str>>,
 }
 
 /// A critic's state as written to the `critics` table: an upsert keyed by `critic_id`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CriticRecord {
-    /// `review:<id>` or `nps:<id>`.
+    /// `review:<id>`, `nps:<id>` or `survey:<id>`.
     pub critic_id: String,
-    /// The seller who must follow up.
+    /// The seller who must follow up (service profile: the request's department).
     pub seller_id: Arc<str>,
+    /// The site whose manager must follow up (service profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<Arc<str>>,
     /// Review or NPS.
     pub source: CriticSource,
     /// The customer to contact.
@@ -173,6 +181,7 @@ impl Critic {
         Some(CriticRecord {
             critic_id: self.critic_id.to_string(),
             seller_id: seller_id.clone(),
+            site_id: self.site_id.clone(),
             source: self.source,
             customer_id: self.customer_id.to_string(),
             score: self.score,

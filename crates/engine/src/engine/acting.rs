@@ -71,7 +71,17 @@ impl Engine {
     }
 
     /// Feedback rated low with a comment: a critic who must be followed up. Returns its timer item.
-    pub(super) fn critic_arrives(&mut self, seller: u32, source: CriticSource, id: &str, customer: &str, score: u8, t: i64) -> Option<Item> {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn critic_arrives(
+        &mut self,
+        seller: u32,
+        source: CriticSource,
+        id: &str,
+        customer: &str,
+        score: u8,
+        site_id: Option<std::sync::Arc<str>>,
+        t: i64,
+    ) -> Option<Item> {
         let key = self.fingerprints.of(&(seller, source.as_str(), id));
         if self.critics.contains_key(&key) {
             return None;
@@ -90,6 +100,7 @@ impl Engine {
             followed_up,
             overdue: false,
             reported: None,
+            site_id,
         };
         critic.arrive(&mut self.fx);
         self.critics.insert(key, critic);

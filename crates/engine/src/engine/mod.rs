@@ -404,22 +404,25 @@ impl Engine {
                     self.tally_reasons(seller, t, reasons.iter().map(|r| &**r));
                 }
                 let critic = *rating <= self.config.actions.critics.max_review_rating && has_text(comment);
-                critic.then(|| self.critic_arrives(seller, CriticSource::Review, review_id, customer_id, *rating, t)).flatten()
+                critic.then(|| self.critic_arrives(seller, CriticSource::Review, review_id, customer_id, *rating, None, t)).flatten()
             }
-            EventBody::NpsSubmitted { request_id: Some(request_id), response_id, score, .. } if profile == Profile::Service => {
+            EventBody::NpsSubmitted { request_id: Some(request_id), response_id, customer_id, score, comment } if profile == Profile::Service => {
                 self.request_feedback(seller, request_id, FeedbackId::Nps(response_id), Score::Nps(*score), t);
-                None
+                let critic = *score <= self.config.actions.critics.max_nps_score && has_text(comment);
+                let site = self.request_site(seller, request_id);
+                critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, site, t)).flatten()
             }
             EventBody::NpsSubmitted { response_id, customer_id, score, comment, .. } => {
                 self.fx.push(add(MetricId::Nps, requests::nps_points(*score), 1));
                 let critic = *score <= self.config.actions.critics.max_nps_score && has_text(comment);
-                critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, t)).flatten()
+                critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, None, t)).flatten()
             }
-            EventBody::CriticFollowedUp { review_id, response_id, .. } => {
-                match (review_id, response_id) {
-                    (Some(id), _) => self.follow_up(seller, CriticSource::Review, id, t),
-                    (None, Some(id)) => self.follow_up(seller, CriticSource::Nps, id, t),
-                    (None, None) => {}
+            EventBody::CriticFollowedUp { review_id, response_id, survey_id, .. } => {
+                match (review_id, response_id, survey_id) {
+                    (Some(id), _, _) => self.follow_up(seller, CriticSource::Review, id, t),
+                    (_, Some(id), _) => self.follow_up(seller, CriticSource::Nps, id, t),
+                    (_, _, Some(id)) => self.follow_up(seller, CriticSource::Survey, id, t),
+                    (None, None, None) => {}
                 }
                 None
             }
@@ -427,8 +430,8 @@ impl Engine {
                 self.complaint(seller, order_id, reason.is_assembly_error(), t);
                 None
             }
-            EventBody::RequestCreated { request_id, performer_id, due_by, .. } => {
-                self.request_step(seller, request_id, RequestStep::Created { performer: performer_id, due_by: due_by.0 }, t)?;
+            EventBody::RequestCreated { request_id, performer_id, due_by, site_id, .. } => {
+                self.request_step(seller, request_id, RequestStep::Created { performer: performer_id, due_by: due_by.0, site: site_id }, t)?;
                 None
             }
             EventBody::RequestReassigned { request_id, performer_id } => {
@@ -443,11 +446,13 @@ impl Engine {
                 self.request_step(seller, request_id, RequestStep::Reopened, t)?;
                 None
             }
-            EventBody::SurveyAnswered { survey_id, request_id, answers, .. } => {
+            EventBody::SurveyAnswered { survey_id, request_id, client_id, answers, comment, .. } => {
                 let overall = answers.iter().find(|a| a.question_id == crate::contract::OVERALL_QUESTION).map_or(0, |a| a.score);
                 let answers = answers.iter().map(|a| (Box::from(&*a.question_id), a.score)).collect();
                 self.request_feedback(seller, request_id, FeedbackId::Survey(survey_id), Score::Survey { overall, answers }, t);
-                None
+                let critic = overall <= self.config.actions.critics.max_review_rating && has_text(comment);
+                let site = self.request_site(seller, request_id);
+                critic.then(|| self.critic_arrives(seller, CriticSource::Survey, survey_id, client_id, overall, site, t)).flatten()
             }
             EventBody::FeedbackExcluded { survey_id: Some(id), .. } => {
                 self.exclude_feedback(seller, FeedbackId::Survey(id), t)?;

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 /// A lifecycle step of a request.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum RequestStep<'a> {
-    Created { performer: &'a str, due_by: i64 },
+    Created { performer: &'a str, due_by: i64, site: &'a str },
     Reassigned { performer: &'a str },
     Closed { performer: &'a str },
     Reopened,
@@ -63,7 +63,7 @@ impl Engine {
         let generation = r.generation;
         let mut timers: Vec<(i64, TimerKind)> = Vec::new();
         match step {
-            RequestStep::Created { due_by, .. } => {
+            RequestStep::Created { due_by, site, .. } => {
                 if r.created != NONE {
                     return Err(conflict("request.created"));
                 }
@@ -74,6 +74,7 @@ impl Engine {
                 let r = self.requests.get_mut(&key).expect("checked above");
                 r.created = t;
                 r.due_by = due_by;
+                r.site = Some(site.into());
                 r.request_id = None;
                 if later || r.assigned.1 == NO_PERFORMER {
                     r.assigned = (t, performer);
@@ -150,6 +151,11 @@ impl Engine {
         self.requests.get_mut(&key).expect("present").feedback[i].excluded = true;
         self.settle(key);
         Ok(())
+    }
+
+    /// The site of a request, whose manager follows up its critics; `None` while its creation is unknown.
+    pub(super) fn request_site(&self, department: u32, request_id: &str) -> Option<std::sync::Arc<str>> {
+        self.requests.get(&self.fingerprints.of(&(department, request_id))).and_then(|r| r.site.clone())
     }
 
     /// A deadline of a request fired: the request is judged again at the new event time.

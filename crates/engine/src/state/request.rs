@@ -80,6 +80,8 @@ pub struct RequestState {
     pub created: i64,
     /// The norm deadline.
     pub due_by: i64,
+    /// The site, whose manager follows up the request's critics.
+    pub site: Option<std::sync::Arc<str>>,
     /// The latest assignment by event time (creation or reassignment) and its performer.
     pub assigned: (i64, u32),
     /// The earliest closure, or [`NONE`].
@@ -123,6 +125,7 @@ impl RequestState {
             first_seen: t,
             created: NONE,
             due_by: NONE,
+            site: None,
             assigned: (NONE, NO_PERFORMER),
             closed: NONE,
             closer: NO_PERFORMER,
