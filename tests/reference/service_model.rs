@@ -26,6 +26,7 @@ pub const IDS: [&str; 8] = [
 ];
 const NPS: usize = 0;
 const CRITIC: usize = 1;
+const COVERAGE: usize = 2;
 const SATISFIED: usize = 3;
 const CSAT: usize = 4;
 const ON_TIME: usize = 5;
@@ -59,6 +60,7 @@ struct Acc {
 #[derive(Debug, Default)]
 struct Request {
     department: String,
+    client: String,
     created: Option<(i64, i64)>,
     assignments: Vec<(i64, String)>,
     closures: Vec<(i64, String)>,
@@ -114,7 +116,7 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
             key
         };
         let verdict = match &e.body {
-            EventBody::RequestCreated { request_id, performer_id, due_by, .. } => {
+            EventBody::RequestCreated { request_id, performer_id, due_by, client_id, .. } => {
                 let k = req(request_id, &mut requests);
                 let r = requests.get_mut(&k).unwrap();
                 if r.created.is_some() {
@@ -123,6 +125,7 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                     Some(RejectReason::NegativeDuration)
                 } else {
                     r.created = Some((t, due_by.0));
+                    r.client = client_id.to_string();
                     r.assignments.push((t, performer_id.to_string()));
                     None
                 }
@@ -273,6 +276,29 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
         if due <= clock && !first_closure.is_some_and(|(c, _)| c <= due) {
             put(&d, due, ON_TIME, 0, true);
         }
+    }
+    // Survey decisions (10.2 with the first closure as the trigger): earliest first, ties by
+    // department and request id; covered when rated by then, otherwise requested unless the
+    // department asked the client within the period (then not eligible).
+    let mut decisions: Vec<(i64, &String, &String, &Request)> = requests
+        .iter()
+        .filter(|(_, r)| r.created.is_some())
+        .filter_map(|((d, id), r)| r.closures.iter().map(|c| c.0).min().map(|c| (c + policy.survey.wait_ms, d, id, r)))
+        .filter(|(t, ..)| *t <= clock)
+        .collect();
+    decisions.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    let mut asked: HashMap<(String, String), i64> = HashMap::new();
+    for (t, dept, _, r) in decisions {
+        let rated = r.feedback.iter().any(|f| !f.2 && f.0 <= t);
+        let covered = rated || {
+            let key = (dept.clone(), r.client.clone());
+            if asked.get(&key).is_some_and(|last| t - last < policy.survey.once_per_customer_ms) {
+                continue;
+            }
+            asked.insert(key, t);
+            true
+        };
+        put(&format!("department:{dept}"), t, COVERAGE, covered as i64, false);
     }
     // Critics: settled on the day of an in-time follow-up, or missed (and overdue) on the deadline's day.
     for ((dept, critic), t) in &critics {

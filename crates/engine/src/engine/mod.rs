@@ -134,6 +134,8 @@ pub struct Engine {
     surveyed: FpMap<i64>,
     /// Survey decisions, due when the watermark passes delivery plus the wait.
     surveys_due: TimerWheel<(u128, u32)>,
+    /// Survey decisions of requests, due when the watermark passes their first closure plus the wait.
+    request_surveys: TimerWheel<(u128, u32)>,
     /// Delivered orders awaiting the end of their complaint window, and complaints awaiting
     /// their delivery, by order key.
     accuracy: FpMap<Accuracy>,
@@ -192,6 +194,7 @@ impl Engine {
             early_reviews: FpMap::default(),
             surveyed: FpMap::default(),
             surveys_due: TimerWheel::new(DEADLINE_RESOLUTION_MS),
+            request_surveys: TimerWheel::new(DEADLINE_RESOLUTION_MS),
             accuracy: FpMap::default(),
             accuracy_closed: FpMap::default(),
             requests: FpMap::default(),
@@ -243,7 +246,7 @@ impl Engine {
             open_orders: self.orders.len(),
             open_messages: self.messages.len(),
             event_ids: self.dedup.len(),
-            timers: self.deadlines.len() + self.surveys_due.len(),
+            timers: self.deadlines.len() + self.surveys_due.len() + self.request_surveys.len(),
             acting: self.critics.len() + self.early_reviews.len() + self.early_followups.len() + self.surveyed.len() + self.early_exclusions.len(),
             awaiting_complaints: self.accuracy.len() + self.accuracy_closed.len(),
             requests: self.requests.len(),
@@ -430,8 +433,9 @@ impl Engine {
                 self.complaint(seller, order_id, reason.is_assembly_error(), t);
                 None
             }
-            EventBody::RequestCreated { request_id, performer_id, due_by, site_id, .. } => {
-                self.request_step(seller, request_id, RequestStep::Created { performer: performer_id, due_by: due_by.0, site: site_id }, t)?;
+            EventBody::RequestCreated { request_id, performer_id, due_by, site_id, client_id, .. } => {
+                let step = RequestStep::Created { performer: performer_id, due_by: due_by.0, site: site_id, client: client_id };
+                self.request_step(seller, request_id, step, t)?;
                 None
             }
             EventBody::RequestReassigned { request_id, performer_id } => {
@@ -605,6 +609,7 @@ impl Engine {
         }
         self.watermark = watermark;
         self.decide_surveys(watermark);
+        self.decide_request_surveys(watermark);
         let first_open = self.calendar.day_of(Timestamp(watermark));
         self.close_days_before(first_open);
         if self.swept_at == NONE || watermark - self.swept_at >= SWEEP_EVERY_MS {
@@ -671,6 +676,7 @@ impl Engine {
             self.deadlines.pop_due_exact(end, &mut fired);
             self.fire(&mut fired);
             self.decide_surveys(end);
+            self.decide_request_surveys(end);
             let last = self.calendar.day_of(Timestamp(end));
             self.close_days_before(last + 1);
             self.close_partial_periods(last);

@@ -9,14 +9,15 @@
 use super::{Engine, Item, SellerState};
 use crate::contract::{RejectReason, Rejection, Timestamp};
 use crate::methodology::{EntityKind, MetricId};
-use crate::output::DeadLetter;
+use crate::actions::SurveyRequest;
+use crate::output::{DeadLetter, Output};
 use crate::state::{Closure, Feedback, Reopen, RequestState, Score, TimerKind, NONE, NO_PERFORMER};
 use std::collections::BTreeMap;
 
 /// A lifecycle step of a request.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum RequestStep<'a> {
-    Created { performer: &'a str, due_by: i64, site: &'a str },
+    Created { performer: &'a str, due_by: i64, site: &'a str, client: &'a str },
     Reassigned { performer: &'a str },
     Closed { performer: &'a str },
     Reopened,
@@ -63,7 +64,7 @@ impl Engine {
         let generation = r.generation;
         let mut timers: Vec<(i64, TimerKind)> = Vec::new();
         match step {
-            RequestStep::Created { due_by, site, .. } => {
+            RequestStep::Created { due_by, site, client, .. } => {
                 if r.created != NONE {
                     return Err(conflict("request.created"));
                 }
@@ -75,7 +76,7 @@ impl Engine {
                 r.created = t;
                 r.due_by = due_by;
                 r.site = Some(site.into());
-                r.request_id = None;
+                r.client = client.into();
                 if later || r.assigned.1 == NO_PERFORMER {
                     r.assigned = (t, performer);
                 }
@@ -98,6 +99,10 @@ impl Engine {
                     r.closed = t;
                     r.closer = performer;
                     timers.push((t.saturating_add(self.config.reopen_window_ms), TimerKind::ReopenWindow));
+                    if !r.survey_done {
+                        r.survey_due = t.saturating_add(self.config.actions.survey.wait_ms);
+                        self.request_surveys.push(r.survey_due, (key, generation));
+                    }
                 }
                 r.steps += 1;
             }
@@ -122,6 +127,9 @@ impl Engine {
         let excluded = self.early_exclusions.remove(&id).is_some();
         self.feedback_of.insert(id, key);
         let r = self.requests.get_mut(&key).expect("created above");
+        if matches!(score, Score::Survey { .. }) && (r.rated == NONE || t < r.rated) {
+            r.rated = t;
+        }
         r.feedback.push(Feedback { id, excluded, at: t, score, counted_for: NO_PERFORMER });
         self.settle(key);
     }
@@ -156,6 +164,51 @@ impl Engine {
     /// The site of a request, whose manager follows up its critics; `None` while its creation is unknown.
     pub(super) fn request_site(&self, department: u32, request_id: &str) -> Option<std::sync::Arc<str>> {
         self.requests.get(&self.fingerprints.of(&(department, request_id))).and_then(|r| r.site.clone())
+    }
+
+    /// Takes every request survey decision due by `watermark`, earliest first (ties by
+    /// department and request id): covered when the client rated the request by then; otherwise
+    /// a survey is requested unless the department asked the same client within the
+    /// once-per-client period (then the request is not eligible). Requests never created get none.
+    pub(super) fn decide_request_surveys(&mut self, watermark: i64) {
+        let mut due = Vec::new();
+        self.request_surveys.pop_due_exact(watermark, &mut due);
+        let mut ready: Vec<(i64, std::sync::Arc<str>, Box<str>, u128)> = due
+            .into_iter()
+            .filter_map(|(t, (key, generation))| {
+                let r = self.requests.get(&key).filter(|r| r.generation == generation && !r.survey_done && r.survey_due == t)?;
+                Some((t, self.sellers[r.department as usize].id.clone(), r.request_id.clone(), key))
+            })
+            .collect();
+        ready.sort();
+        for (t, department_id, request_id, key) in ready {
+            let Some(r) = self.requests.get_mut(&key) else { continue };
+            r.survey_done = true;
+            if r.created == NONE {
+                continue;
+            }
+            let (department, closed) = (r.department, r.closed);
+            let covered = if r.rated != NONE && r.rated <= t {
+                true
+            } else {
+                let client = self.fingerprints.of(&(department, &*r.client));
+                let window = self.config.actions.survey.once_per_customer_ms;
+                if self.surveyed.get(&client).is_some_and(|last| t - last < window) {
+                    continue;
+                }
+                self.surveyed.insert(client, t);
+                self.pending.push(Output::SurveyRequest(SurveyRequest {
+                    survey_id: format!("{department_id}/{request_id}"),
+                    seller_id: department_id,
+                    order_id: request_id.to_string(),
+                    customer_id: r.client.to_string(),
+                    delivered_at: Timestamp(closed),
+                    requested_at: Timestamp(t),
+                }));
+                true
+            };
+            self.add(department, t, MetricId::SurveyCoverageShare, covered as i64, 1);
+        }
     }
 
     /// A deadline of a request fired: the request is judged again at the new event time.
@@ -298,6 +351,9 @@ impl Engine {
         if r.closed != NONE {
             self.deadlines.push(r.closed.saturating_add(self.config.reopen_window_ms), (TimerKind::ReopenWindow, item));
         }
+        if r.survey_due != NONE && !r.survey_done {
+            self.request_surveys.push(r.survey_due, (key, r.generation));
+        }
     }
 }
 
@@ -365,7 +421,7 @@ fn orphan_request(department: &str, r: &RequestState) -> DeadLetter {
     }
     steps.insert("steps", r.steps.into());
     steps.insert("feedback", r.feedback.len().into());
-    let payload = serde_json::json!({"seller_id": department, "request_id": r.request_id.as_deref().unwrap_or_default(), "seen": steps});
+    let payload = serde_json::json!({"seller_id": department, "request_id": &*r.request_id, "seen": steps});
     DeadLetter::new(
         Rejection::new(
             RejectReason::RequestWithoutCreation,

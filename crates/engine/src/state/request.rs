@@ -68,8 +68,16 @@ pub struct Feedback {
 /// One request, from its first event until its state expires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestState {
-    /// The request's id, kept for dead letters while its creation is unknown.
-    pub request_id: Option<Box<str>>,
+    /// The request's id (dead letters, survey requests).
+    pub request_id: Box<str>,
+    /// The client, known with the creation.
+    pub client: Box<str>,
+    /// When its survey decision is due (first closure plus the wait), or [`NONE`].
+    pub survey_due: i64,
+    /// Whether its survey decision was taken.
+    pub survey_done: bool,
+    /// The earliest survey answer about it, or [`NONE`].
+    pub rated: i64,
     /// Tells a live request from a forgotten one with the same key (stale timers).
     pub generation: u32,
     /// The department (the stream key) that owns the request.
@@ -119,7 +127,11 @@ impl RequestState {
     /// A request first seen at `t`.
     pub fn new(request_id: &str, generation: u32, department: u32, t: i64) -> RequestState {
         RequestState {
-            request_id: Some(request_id.into()),
+            request_id: request_id.into(),
+            client: "".into(),
+            survey_due: NONE,
+            survey_done: false,
+            rated: NONE,
             generation,
             department,
             first_seen: t,
