@@ -7,9 +7,9 @@
 //! left as it was (the event that would move it is too late for that day).
 
 use super::{Engine, Item, SellerState};
+use crate::actions::SurveyRequest;
 use crate::contract::{RejectReason, Rejection, Timestamp};
 use crate::methodology::{EntityKind, MetricId};
-use crate::actions::SurveyRequest;
 use crate::output::{DeadLetter, Output};
 use crate::state::{Closure, Feedback, Reopen, RequestState, Score, TimerKind, NONE, NO_PERFORMER};
 use std::collections::BTreeMap;
