@@ -45,7 +45,7 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
             let composite = (cadence == Cadence::Month)
                 .then(|| composites.remove(&(seller.clone(), start)))
                 .flatten()
-                .map(|c| quality_engine::output::Composite { score: c.score, rank: c.rank, ranked_sellers: c.ranked_sellers });
+                .map(|c| quality_engine::output::Composite { score: c.score, rank: c.rank, ranked_sellers: c.ranked_sellers, components: Vec::new() });
             out.push(WindowRow {
                 seller_id: seller.into(),
                 entity: Default::default(),

@@ -432,6 +432,11 @@ fn rows(
                         num += st[i].weight * ((shrunk - st[i].floor) / (st[i].ideal - st[i].floor)).clamp(0.0, 1.0);
                         den += st[i].weight;
                     }
+                    // The volume component (15.4): closed requests against the monthly norm.
+                    if let Some(v) = standards.volume() {
+                        num += v.weight * (cur[ON_TIME].den as f64 / v.per_month).clamp(0.0, 1.0);
+                        den += v.weight;
+                    }
                     let score = 100.0 * num / den;
                     // Performers rank within their department, departments among themselves (15.1).
                     let group = entity.rsplit_once('/').map_or("departments".to_owned(), |(g, _)| g.to_owned());

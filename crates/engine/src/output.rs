@@ -2,7 +2,7 @@
 
 use crate::actions::{CriticRecord, Escalation, SurveyRequest, WeekReasons};
 use crate::contract::{EventType, RejectReason, Rejection};
-use crate::methodology::{CoMoments, Driver, EntityKind, MetricId, Status};
+use crate::methodology::{CoMoments, Component, Driver, EntityKind, MetricId, Status};
 use crate::window::{Cadence, LocalDate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -100,6 +100,9 @@ pub struct Composite {
     pub rank: Option<u32>,
     /// How many were ranked; null until the month is final.
     pub ranked_sellers: Option<u32>,
+    /// Why: every weighted component with its value, norm, weight and points (they add up to `score`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<Component>,
 }
 
 /// An event that did not count, kept with its reason and payload so that nothing is lost silently.

@@ -85,7 +85,7 @@ mod tests {
             version: crate::output::FINAL_VERSION,
             standards_version: crate::methodology::FIRST_VERSION.into(),
             metrics: vec![cell],
-            composite: Some(Composite { score, rank: None, ranked_sellers: None }),
+            composite: Some(Composite { score, rank: None, ranked_sellers: None, components: Vec::new() }),
             questions: Vec::new(),
             drivers: Vec::new(),
         }

@@ -14,7 +14,7 @@ mod rollup;
 mod standards;
 mod versions;
 
-pub use composite::{composite_score, metric_score, rank};
+pub use composite::{composite_score, explain, metric_score, rank, Component, VOLUME};
 pub use drivers::{key_drivers, CoMoments, Driver, DRIVER_MIN_SAMPLE};
 pub use duration::{format_duration_ms, parse_duration_ms};
 pub use evaluate::{evaluate, Status};
@@ -23,5 +23,5 @@ pub use profile::{EntityKind, Profile};
 pub use rejudge::{rejudge, rerank_month};
 pub(crate) use rollup::{cells, composite, questions};
 pub use rollup::{company_rows, drivers, row_sums};
-pub use standards::{Standard, Standards};
+pub use standards::{Standard, Standards, Volume};
 pub use versions::{StandardsBook, StandardsVersion, VersionedStandards, FIRST_VERSION};

@@ -3,7 +3,7 @@
 //! Numerators and denominators never change; targets, deviations, statuses and the monthly
 //! composite do, and the row gets the next version so that it replaces the stored one.
 
-use super::composite::{composite_score, rank};
+use super::composite::rank;
 use super::evaluate::evaluate;
 use super::versions::StandardsVersion;
 use crate::output::WindowRow;
@@ -19,7 +19,8 @@ pub fn rejudge(row: &WindowRow, version: &StandardsVersion) -> WindowRow {
     }
     let accs = super::rollup::row_sums(row);
     if let Some(composite) = out.composite.as_mut() {
-        composite.score = composite_score(&accs, standards);
+        composite.components = super::composite::explain(&accs, standards);
+        composite.score = composite.components.iter().map(|c| c.points).sum();
     }
     out.standards_version = version.id.clone();
     out.version = row.version + 1;

@@ -2,7 +2,7 @@
 //! The engine judges each entity's windows with it, and the company roll-up of the service
 //! profile (the departments' sums added up, never an average of averages) is judged the same way.
 
-use super::composite::composite_score;
+use super::composite::explain;
 use super::drivers::{key_drivers, CoMoments, Driver, DRIVER_MIN_SAMPLE};
 use super::evaluate::evaluate;
 use super::metric::MetricId;
@@ -43,7 +43,8 @@ pub(crate) fn cells(standards: &Standards, cadence: Cadence, cur: &DayAccs, prev
 /// The monthly rating of a window's sums (unranked).
 pub(crate) fn composite(standards: &Standards, cur: &DayAccs) -> Composite {
     let accs: Vec<(i64, i64)> = cur.metrics.iter().map(|a| (a.num, a.den)).collect();
-    Composite { score: composite_score(&accs, standards), rank: None, ranked_sellers: None }
+    let components = explain(&accs, standards);
+    Composite { score: components.iter().map(|c| c.points).sum(), rank: None, ranked_sellers: None, components }
 }
 
 /// The survey questions answered in a window.

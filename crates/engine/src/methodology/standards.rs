@@ -30,6 +30,16 @@ pub struct Standard {
 pub struct Standards {
     profile: Profile,
     all: Vec<Standard>,
+    volume: Option<Volume>,
+}
+
+/// The volume component of the service rating: closed requests a month against a norm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Volume {
+    /// Closed requests a month that earn the full score (fewer earn a proportional share).
+    pub per_month: f64,
+    /// Weight in the monthly rating, like a standard's.
+    pub weight: f64,
 }
 
 impl Standards {
@@ -44,6 +54,11 @@ impl Standards {
     /// The profile these standards belong to.
     pub fn profile(&self) -> Profile {
         self.profile
+    }
+
+    /// The volume component of the rating (service profile).
+    pub fn volume(&self) -> Option<&Volume> {
+        self.volume.as_ref()
     }
 
     /// The standard of one metric.
@@ -64,6 +79,19 @@ impl Standards {
     /// Applies overrides from config on top of these standards.
     pub(super) fn apply(&mut self, overrides: BTreeMap<String, StandardOverride>) -> Result<(), String> {
         for (id, o) in overrides {
+            if let (super::composite::VOLUME, Some(v)) = (id.as_str(), self.volume.as_mut()) {
+                if o.floor.is_some() || o.ideal.is_some() || o.prior_weight.is_some() || o.cadences.is_some() {
+                    return Err("standard \"volume\" takes only target (closed requests a month) and weight".into());
+                }
+                if let Some(t) = o.target {
+                    v.per_month = t.in_unit(MetricId::OnTimeClosureShare)?;
+                }
+                v.weight = o.weight.unwrap_or(v.weight);
+                if !(v.per_month > 0.0 && v.weight >= 0.0) {
+                    return Err("standard volume: target must be > 0 and weight >= 0".into());
+                }
+                continue;
+            }
             let ids = || self.profile.metrics().iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ");
             let m = MetricId::from_id(&id).ok_or_else(|| format!("unknown standard {id:?}; the standards are: {}", ids()))?;
             if !self.profile.has(m) {
@@ -96,7 +124,7 @@ impl Standards {
                 return Err(format!("standard {id}: floor and ideal must differ (they bound the composite score)"));
             }
         }
-        if self.all.iter().map(|s| s.weight).sum::<f64>() <= 0.0 {
+        if self.all.iter().map(|s| s.weight).sum::<f64>() + self.volume.map_or(0.0, |v| v.weight) <= 0.0 {
             return Err("at least one standard needs a positive weight for the composite".into());
         }
         Ok(())
@@ -121,25 +149,27 @@ fn of_profile(profile: Profile, own: Vec<Standard>) -> Standards {
         .into_iter()
         .map(|m| if profile.has(m) { own.next().expect("one standard per metric of the profile") } else { std(m, 0.0, 0.0, 0.0, 1.0) })
         .collect();
-    Standards { profile, all }
+    Standards { profile, all, volume: None }
 }
 
 /// The service company's programme: at least 60 % satisfied clients and an NPS of at least 15
 /// (its stated goals); closure, reopen and CSAT-average targets are the product's defaults.
 fn service() -> Standards {
-    of_profile(
+    let mut s = of_profile(
         Profile::Service,
         vec![
             std(MetricId::Nps, 15.0, 0.10, -50.0, 60.0),
             std(MetricId::CriticFollowupShare, 1.0, 0.0, 0.5, 1.0),
             std(MetricId::SurveyCoverageShare, 1.0, 0.0, 0.5, 1.0),
-            std(MetricId::CsatSatisfiedShare, 0.60, 0.25, 0.3, 0.95),
+            std(MetricId::CsatSatisfiedShare, 0.60, 0.20, 0.3, 0.95),
             std(MetricId::CsatAvg, 4.0, 0.15, 3.0, 5.0),
             std(MetricId::OnTimeClosureShare, 0.90, 0.20, 0.5, 1.0),
             std(MetricId::ClosureTimeAvg, 24.0 * H, 0.10, 72.0 * H, 0.0),
-            std(MetricId::ReopenShare, 0.05, 0.20, 0.25, 0.0),
+            std(MetricId::ReopenShare, 0.05, 0.15, 0.25, 0.0),
         ],
-    )
+    );
+    s.volume = Some(Volume { per_month: 60.0, weight: 0.10 });
+    s
 }
 
 impl Default for Standards {
@@ -227,7 +257,7 @@ mod tests {
         assert!((s.all.iter().map(|s| s.weight).sum::<f64>() - 1.0).abs() < 1e-12);
         let service = Standards::for_profile(Profile::Service);
         assert_eq!((service.get(MetricId::CsatSatisfiedShare).target, service.get(MetricId::Nps).target), (0.60, 15.0));
-        assert!((service.all.iter().map(|s| s.weight).sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((service.all.iter().map(|s| s.weight).sum::<f64>() + service.volume.unwrap().weight - 1.0).abs() < 1e-12);
         assert_eq!(service.metrics_for(Cadence::Week).count(), 8);
         assert!(service.metrics_for(Cadence::Day).all(|m| m.group() != Group::Base), "satisfaction is weekly and slower");
         assert_eq!(service.metrics_for(Cadence::Day).count(), 5);
