@@ -105,9 +105,10 @@ ceil(pass_rate x cells)-th best cell, so at least that share of cells meets it (
   quality-pipeline import olist tests/data/olist --out olist.ndjson
   quality-pipeline run --source file:olist.ndjson --sink file:out/ --timezone America/Sao_Paulo")]
     Import(ImportArgs),
-    /// The weekly seller report (regulation, Appendix 1) of one seller and ISO week, from stored results.
+    /// The weekly seller report of one seller and ISO week, or a performer's explained monthly rating, from stored results.
     #[command(after_help = "Examples:
   quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/              # Markdown on stdout
+  quality-pipeline report --performer perf-001 --month 2026-10 --from out/ --format html --out rating.html
   quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/ --format html --out report.html
   quality-pipeline report --seller seller-0001 --week 2026-W45 --clickhouse --clickhouse-url http://127.0.0.1:8123 --format json
   quality-pipeline --config quality.toml report --seller seller-0001 --week 2026-W45 --from out/
@@ -117,7 +118,12 @@ weekly row exists. The report shows the base, operational and communication stan
 actual, deviation, dynamics, status), the main reasons for negative reviews, the critical
 incidents of the week, the escalation stage and a recommendation per failed standard
 (docs/methodology.md, section 11). A running `run --sink clickhouse` also serves the HTML at
-/reports/{seller}/{week} on its --metrics-addr.")]
+/reports/{seller}/{week} on its --metrics-addr.
+
+With --performer and --month (service profile), the report is the performer's monthly rating
+with its explanation: every component's value, norm, weight and points (they add up to the
+rating), the standards, the survey questions against the department's, and how to dispute a
+client's rating (docs/methodology.md, section 15).")]
     Report(ReportArgs),
     /// Judge stored window rows again under one standards version (history otherwise keeps the version it was judged by).
     #[command(after_help = "Examples:
@@ -519,12 +525,21 @@ pub struct BenchStreamArgs {
 /// `report` arguments.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// The seller id.
-    #[arg(long, value_name = "SELLER")]
-    pub seller: String,
+    /// The seller id (the weekly seller report).
+    #[arg(long, value_name = "SELLER", required_unless_present = "performer", requires = "week")]
+    pub seller: Option<String>,
     /// The ISO week, YYYY-Www (e.g. 2025-W10).
-    #[arg(long, value_name = "YYYY-Www")]
-    pub week: String,
+    #[arg(long, value_name = "YYYY-Www", requires = "seller")]
+    pub week: Option<String>,
+    /// A performer id (service profile): the monthly rating with its explanation instead.
+    #[arg(long, value_name = "PERFORMER", conflicts_with = "seller", requires = "month")]
+    pub performer: Option<String>,
+    /// The month of the performer's rating, YYYY-MM.
+    #[arg(long, value_name = "YYYY-MM", requires = "performer")]
+    pub month: Option<String>,
+    /// The performer's department, when they worked for several.
+    #[arg(long, value_name = "DEPARTMENT", requires = "performer")]
+    pub department: Option<String>,
     /// A file sink's directory (`run --sink file:DIR`; `file:DIR` works too).
     #[arg(long, value_name = "DIR", required_unless_present = "use_clickhouse", conflicts_with = "use_clickhouse")]
     pub from: Option<String>,

@@ -4,25 +4,31 @@
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::ConfigFile;
 use crate::report::weekly::{self, IsoWeek};
-use anyhow::{Context, Result};
+use crate::report::performer::{self, PerformerReport};
+use anyhow::{bail, Context, Result};
+use quality_engine::window::{Cadence, LocalDate};
 use std::io::Write;
 use std::path::Path;
 
 /// Loads the results, builds the report and writes it to `--out` or stdout.
 pub fn run(config: Option<&Path>, args: ReportArgs) -> Result<()> {
     let file = ConfigFile::load(config)?;
+    if let Some(performer) = &args.performer {
+        return performer_report(&file, performer, &args);
+    }
     let tz = file.engine_config(args.timezone.as_deref(), None)?.timezone;
-    let week: IsoWeek = args.week.parse()?;
+    let week: IsoWeek = args.week.as_deref().unwrap_or_default().parse()?;
+    let seller = args.seller.as_deref().unwrap_or_default();
     let report = match &args.from {
         Some(from) => {
             let dir = from.strip_prefix("file:").unwrap_or(from);
-            weekly::from_dir(Path::new(dir), &args.seller, week, tz)?
+            weekly::from_dir(Path::new(dir), seller, week, tz)?
         }
         None => {
             let settings = super::clickhouse_settings(&file, &args.clickhouse);
             super::runtime()?.block_on(async {
                 settings.check_reachable().await?;
-                weekly::load_clickhouse(&settings, &args.seller, week, tz).await
+                weekly::load_clickhouse(&settings, seller, week, tz).await
             })?
         }
     };
@@ -31,12 +37,60 @@ pub fn run(config: Option<&Path>, args: ReportArgs) -> Result<()> {
         ReportFormat::Html => weekly::render_html(&report),
         ReportFormat::Json => weekly::render_json(&report),
     };
+    write(&args, &text)
+}
+
+/// Writes a report to `--out` or stdout.
+fn write(args: &ReportArgs, text: &str) -> Result<()> {
     match &args.out {
         Some(path) => {
-            std::fs::write(path, &text).with_context(|| format!("cannot write {}", path.display()))?;
-            tracing::info!(seller = %args.seller, week = %week, out = %path.display(), "report written");
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            tracing::info!(out = %path.display(), "report written");
         }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+/// `report --performer P --month YYYY-MM`: the explained monthly rating, from a file sink's rows.
+fn performer_report(file: &ConfigFile, performer: &str, args: &ReportArgs) -> Result<()> {
+    let month_arg = args.month.as_deref().unwrap_or_default();
+    let month = LocalDate::parse(&format!("{month_arg}-01")).with_context(|| format!("--month {month_arg:?} is not a month; write it as YYYY-MM"))?;
+    let rows = match &args.from {
+        Some(from) => {
+            let dir = from.strip_prefix("file:").unwrap_or(from);
+            crate::results::latest_rows(Path::new(dir), Some(&["month".to_owned()]), |r| r.period_start == month)?
+        }
+        None => {
+            let settings = super::clickhouse_settings(file, &args.clickhouse);
+            let scope = crate::backfill::Scope { since: Some(month.0), until: Some(month.0 + 1) };
+            let mut rows = super::runtime()?.block_on(crate::backfill::clickhouse::latest_rows(&settings, scope))?;
+            rows.retain(|r| r.cadence == Cadence::Month);
+            explain_stored(file, &mut rows)?;
+            rows
+        }
+    };
+    let report = PerformerReport::build(&rows, performer, args.department.as_deref(), month)?;
+    let text = match args.format {
+        ReportFormat::Md => performer::render_markdown(&report),
+        ReportFormat::Html => performer::render_html(&report),
+        ReportFormat::Json => performer::render_json(&report),
+    };
+    write(args, &text)
+}
+
+/// Rows read back from ClickHouse keep their rating but not its components: they are derived
+/// again from the stored sums and the standards version the month was judged against.
+fn explain_stored(file: &ConfigFile, rows: &mut [quality_engine::WindowRow]) -> Result<()> {
+    let standards = file.standards()?;
+    for r in rows.iter_mut() {
+        let Some(version) = standards.get(&r.standards_version) else {
+            bail!("the stored month was judged against standards version {:?}, which the config no longer has; add it back to explain the rating", r.standards_version)
+        };
+        let components = quality_engine::methodology::explain(&quality_engine::methodology::row_sums(r), &version.standards);
+        if let Some(c) = r.composite.as_mut() {
+            c.components = components;
+        }
     }
     Ok(())
 }

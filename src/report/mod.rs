@@ -2,6 +2,7 @@
 
 mod breach;
 mod month;
+pub mod performer;
 pub mod weekly;
 
 pub use breach::{breach_table, format_value};

@@ -4,6 +4,7 @@
 use super::{passed, FinalCell, Selection};
 use crate::sink::WINDOWS_FILE;
 use anyhow::{Context, Result};
+use quality_engine::methodology::EntityKind;
 use quality_engine::window::{Cadence, LocalDate};
 use quality_engine::WindowRow;
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ pub fn latest_rows(dir: &Path, cadences: Option<&[String]>, keep: impl Fn(&Windo
         .with_context(|| format!("cannot read {}; --from takes the directory of a file sink (run --sink file:DIR)", path.display()))?;
     // Rows of other cadences are skipped before parsing: the sink writes them as serde_json does.
     let needles: Option<Vec<String>> = cadences.map(|cs| cs.iter().map(|c| format!("\"cadence\":{}", serde_json::Value::from(c.as_str()))).collect());
-    let mut latest: HashMap<(Arc<str>, Cadence, LocalDate), WindowRow> = HashMap::new();
+    let mut latest: HashMap<(EntityKind, Option<Arc<str>>, Arc<str>, Cadence, LocalDate), WindowRow> = HashMap::new();
     for (i, line) in BufReader::new(f).lines().enumerate() {
         let line = line.with_context(|| format!("reading {}", path.display()))?;
         if line.trim().is_empty() || needles.as_ref().is_some_and(|n| !n.iter().any(|n| line.contains(n.as_str()))) {
@@ -29,13 +30,13 @@ pub fn latest_rows(dir: &Path, cadences: Option<&[String]>, keep: impl Fn(&Windo
         if !keep(&row) {
             continue;
         }
-        let key = (row.seller_id.clone(), row.cadence, row.period_start);
+        let key = (row.entity, row.department_id.clone(), row.seller_id.clone(), row.cadence, row.period_start);
         if latest.get(&key).is_none_or(|old| row.version >= old.version) {
             latest.insert(key, row);
         }
     }
     let mut rows: Vec<WindowRow> = latest.into_values().collect();
-    rows.sort_by(|a, b| (a.cadence, a.period_start, &a.seller_id).cmp(&(b.cadence, b.period_start, &b.seller_id)));
+    rows.sort_by(|a, b| (a.cadence, a.period_start, a.entity, &a.department_id, &a.seller_id).cmp(&(b.cadence, b.period_start, b.entity, &b.department_id, &b.seller_id)));
     Ok(rows)
 }
 
@@ -43,7 +44,8 @@ pub fn latest_rows(dir: &Path, cadences: Option<&[String]>, keep: impl Fn(&Windo
 pub fn from_dir(dir: &Path, selection: &Selection) -> Result<Vec<FinalCell>> {
     let rows = latest_rows(dir, Some(&selection.cadences), |r| selection.keeps(r.cadence.as_str(), &r.period_start.to_string()))?;
     let mut cells = Vec::new();
-    for row in rows.into_iter().filter(|r| r.is_final) {
+    // Norms and reviews judge individuals: sellers, or a service company's performers (not their roll-ups).
+    for row in rows.into_iter().filter(|r| r.is_final && matches!(r.entity, EntityKind::Seller | EntityKind::Performer)) {
         let period_start = row.period_start.to_string();
         for c in row.metrics {
             let Some(value) = c.value else { continue };

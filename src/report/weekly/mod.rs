@@ -18,7 +18,7 @@ mod recommend;
 mod stored;
 mod week;
 
-pub use html::render_html;
+pub use html::{esc, render_html};
 pub use http::{Reply, ReportService};
 pub use markdown::render_markdown;
 pub use model::{

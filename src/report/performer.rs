@@ -1,0 +1,324 @@
+//! The performer's monthly rating with its explanation (service profile): every component's
+//! value, norm, weight and points, the standards behind it, the survey questions against the
+//! department's, and how to dispute a client's rating. Markdown, HTML or JSON.
+
+use super::weekly::format;
+use anyhow::{bail, Result};
+use quality_engine::methodology::{Component, EntityKind, MetricId, Status, VOLUME};
+use quality_engine::window::{Cadence, LocalDate};
+use quality_engine::WindowRow;
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Everything the report shows, in the order it shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PerformerReport {
+    /// The performer.
+    pub performer_id: String,
+    /// Their department.
+    pub department_id: String,
+    /// The month, `YYYY-MM`.
+    pub month: String,
+    /// The standards version the month was judged against.
+    pub standards_version: String,
+    /// The rating 0..100.
+    pub rating: f64,
+    /// Rank within the department and how many were ranked (null until the month is final).
+    pub rank: Option<(u32, u32)>,
+    /// Whether the month is final.
+    pub is_final: bool,
+    /// Why the rating is what it is: the components, in the order of the rating.
+    pub components: Vec<Component>,
+    /// The standards of the month with their status.
+    pub standards: Vec<StandardLine>,
+    /// Survey questions: the performer's average against the department's.
+    pub questions: Vec<QuestionLine>,
+    /// The department's rating, rank among departments, and the questions to fix first.
+    pub department: DepartmentLine,
+    /// How to dispute a client's rating.
+    pub dispute: &'static str,
+}
+
+/// One standard in the month.
+#[derive(Debug, Clone, Serialize)]
+pub struct StandardLine {
+    /// The metric.
+    pub metric: MetricId,
+    /// The value, null without data.
+    pub value: Option<f64>,
+    /// The target.
+    pub target: f64,
+    /// Pass, fail or no data.
+    pub status: Status,
+    /// Observations.
+    pub denominator: i64,
+}
+
+/// One survey question.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuestionLine {
+    /// The question.
+    pub question_id: String,
+    /// The performer's average score and its sample.
+    pub average: Option<f64>,
+    /// Surveys that answered it.
+    pub surveys: i64,
+    /// The department's average.
+    pub department_average: Option<f64>,
+}
+
+/// The department in the month.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentLine {
+    /// Its rating, when its row is there.
+    pub rating: Option<f64>,
+    /// Rank among the departments.
+    pub rank: Option<(u32, u32)>,
+    /// The department's key drivers to fix first (important and scored low).
+    pub fix_first: Vec<String>,
+}
+
+/// What the report says about disputes (methodology 15.5).
+const DISPUTE: &str = "A client's rating that breaks the rules (abuse, a request that was not yours, a duplicate) can be disputed: \
+ask your site manager to file the dispute. Once it is accepted, `feedback.excluded` removes that survey or NPS answer from \
+every figure it counted in, and this rating is recomputed.";
+
+impl PerformerReport {
+    /// The report from stored monthly rows (performer and department rows of the month).
+    pub fn build(rows: &[WindowRow], performer: &str, department: Option<&str>, month: LocalDate) -> Result<PerformerReport> {
+        let of_month = |r: &&WindowRow| r.cadence == Cadence::Month && r.period_start == month;
+        let mine: Vec<&WindowRow> = rows
+            .iter()
+            .filter(of_month)
+            .filter(|r| r.entity == EntityKind::Performer && &*r.seller_id == performer)
+            .filter(|r| department.is_none_or(|d| r.department_id.as_deref() == Some(d)))
+            .collect();
+        let month_name = month.to_string()[..7].to_owned();
+        let row = match mine.as_slice() {
+            [one] => *one,
+            [] => {
+                let mut known: Vec<&str> = rows.iter().filter(of_month).filter(|r| r.entity == EntityKind::Performer).map(|r| &*r.seller_id).collect();
+                known.sort();
+                known.dedup();
+                let shown: Vec<&str> = known.iter().take(20).copied().collect();
+                bail!(
+                    "no monthly row of performer {performer:?}{} for {month_name}; performers with one: {}{}",
+                    department.map(|d| format!(" in {d}")).unwrap_or_default(),
+                    if shown.is_empty() { "none (is this a service-profile run?)".to_owned() } else { shown.join(", ") },
+                    if known.len() > shown.len() { ", ..." } else { "" }
+                )
+            }
+            several => {
+                let ds: Vec<&str> = several.iter().filter_map(|r| r.department_id.as_deref()).collect();
+                bail!("performer {performer:?} worked for several departments in {month_name} ({}); choose one with --department", ds.join(", "))
+            }
+        };
+        let department_id = row.department_id.as_deref().unwrap_or_default().to_owned();
+        let dept = rows.iter().filter(of_month).find(|r| r.entity == EntityKind::Department && *r.seller_id == *department_id);
+        let composite = row.composite.clone().unwrap_or_else(|| unreachable!("monthly rows carry a rating"));
+        let rank = |c: Option<&quality_engine::output::Composite>| c.and_then(|c| c.rank.zip(c.ranked_sellers));
+        let questions = row
+            .questions
+            .iter()
+            .map(|q| QuestionLine {
+                question_id: q.question_id.to_string(),
+                average: q.average,
+                surveys: q.surveys,
+                department_average: dept.and_then(|d| d.questions.iter().find(|x| x.question_id == q.question_id)).and_then(|x| x.average),
+            })
+            .collect();
+        Ok(PerformerReport {
+            performer_id: performer.to_owned(),
+            department_id,
+            month: month_name,
+            standards_version: row.standards_version.to_string(),
+            rating: composite.score,
+            rank: rank(Some(&composite)),
+            is_final: row.is_final,
+            components: composite.components,
+            standards: row
+                .metrics
+                .iter()
+                .map(|c| StandardLine { metric: c.metric, value: c.value, target: c.target, status: c.status, denominator: c.denominator })
+                .collect(),
+            questions,
+            department: DepartmentLine {
+                rating: dept.and_then(|d| d.composite.as_ref()).map(|c| c.score),
+                rank: rank(dept.and_then(|d| d.composite.as_ref())),
+                fix_first: dept.map(|d| d.drivers.iter().filter(|x| x.fix_first).map(|x| x.question_id.to_string()).collect()).unwrap_or_default(),
+            },
+            dispute: DISPUTE,
+        })
+    }
+}
+
+/// A component's label and its value and norm as text.
+fn component_text(c: &Component) -> (String, String, String) {
+    match MetricId::from_id(&c.component) {
+        Some(m) => (m.label().to_owned(), c.value.map_or("no data".into(), |v| format::value(m, v)), format::value(m, c.norm)),
+        None if c.component == VOLUME => ("Requests closed".into(), c.value.map_or("0".into(), |v| format!("{v:.0}")), format!("{:.0}", c.norm)),
+        None => (c.component.clone(), c.value.map_or("-".into(), |v| format!("{v}")), format!("{}", c.norm)),
+    }
+}
+
+fn rank_text(r: Option<(u32, u32)>) -> String {
+    r.map_or("not yet ranked (the month is open)".into(), |(r, n)| format!("{r} of {n}"))
+}
+
+/// The report as Markdown.
+pub fn render_markdown(r: &PerformerReport) -> String {
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(w, "# Performer rating: {}, {}\n", r.performer_id, r.month);
+    let _ = writeln!(
+        w,
+        "Department **{}** · rating **{:.1}** of 100 · rank in the department: **{}** · standards version {}{}\n",
+        r.department_id,
+        r.rating,
+        rank_text(r.rank),
+        r.standards_version,
+        if r.is_final { "" } else { " · provisional" }
+    );
+    let _ = writeln!(w, "## Why the rating is {:.1}\n", r.rating);
+    let _ = writeln!(w, "| component | value | norm | sample | weight | score | points | of |");
+    let _ = writeln!(w, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for c in &r.components {
+        let (label, value, norm) = component_text(c);
+        let _ = writeln!(
+            w,
+            "| {label} | {value} | {norm} | {} | {:.0} % | {:.2} | {:.1} | {:.1} |",
+            c.sample,
+            c.weight * 100.0,
+            c.score,
+            c.points,
+            c.weight * 100.0
+        );
+    }
+    let _ = writeln!(w, "| **total** | | | | 100 % | | **{:.1}** | 100 |\n", r.rating);
+    let _ = writeln!(
+        w,
+        "Each score is 0..1: the value, shrunk towards the norm when the sample is small, placed between the standard's floor (0) and ideal (1); points = 100 x weight x score.\n"
+    );
+    let _ = writeln!(w, "## Standards\n\n| standard | value | target | status | sample |\n|---|---:|---:|---|---:|");
+    for s in &r.standards {
+        let status = match s.status {
+            Status::Pass => "pass",
+            Status::Fail => "**fail**",
+            Status::NoData => "no data",
+        };
+        let value = s.value.map_or("-".into(), |v| format::value(s.metric, v));
+        let _ = writeln!(w, "| {} | {value} | {} | {status} | {} |", s.metric.label(), format::value(s.metric, s.target), s.denominator);
+    }
+    if !r.questions.is_empty() {
+        let _ = writeln!(w, "\n## What clients said, question by question\n\n| question | your average | surveys | department average |\n|---|---:|---:|---:|");
+        for q in &r.questions {
+            let avg = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
+            let _ = writeln!(w, "| {} | {} | {} | {} |", q.question_id, avg(q.average), q.surveys, avg(q.department_average));
+        }
+    }
+    let _ = writeln!(
+        w,
+        "\n## Department\n\n{} rating {} · rank among departments: {}",
+        r.department_id,
+        r.department.rating.map_or("-".into(), |v| format!("{v:.1}")),
+        rank_text(r.department.rank)
+    );
+    if !r.department.fix_first.is_empty() {
+        let _ = writeln!(w, "\nFix first (what moves clients' overall impression most and scores lowest): {}", r.department.fix_first.join(", "));
+    }
+    let _ = writeln!(w, "\n## Disputing a rating\n\n{}", r.dispute);
+    out
+}
+
+/// The report as a self-contained HTML page; every figure carries `data-component` / `data-field` / `data-value`.
+pub fn render_html(r: &PerformerReport) -> String {
+    let esc = super::weekly::esc;
+    let mut out = String::new();
+    let w = &mut out;
+    let title = format!("Performer rating: {}, {}", r.performer_id, r.month);
+    let _ = write!(
+        w,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
+         body{{font:15px/1.45 system-ui,sans-serif;color:#1d2430;max-width:980px;margin:24px auto;padding:0 24px}}\
+         table{{border-collapse:collapse;width:100%}}th,td{{padding:6px 10px;border-bottom:1px solid #e3e8ef;text-align:left}}\
+         td.num{{text-align:right;font-variant-numeric:tabular-nums}}.fail{{color:#c53030;font-weight:700}}.pass{{color:#17803d}}\
+         .bar{{display:inline-block;height:10px;background:#4299e1;border-radius:3px}}</style></head>\n\
+         <body data-performer=\"{}\" data-department=\"{}\" data-month=\"{}\">\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&r.performer_id),
+        esc(&r.department_id),
+        esc(&r.month),
+        esc(&title)
+    );
+    let _ = writeln!(
+        w,
+        "<p>Department <b>{}</b> · rating <b data-field=\"rating\" data-value=\"{}\">{:.1}</b> of 100 · rank in the department: <b data-field=\"rank\">{}</b></p>",
+        esc(&r.department_id),
+        r.rating,
+        r.rating,
+        esc(&rank_text(r.rank))
+    );
+    let _ = writeln!(w, "<h2>Why the rating is {:.1}</h2>\n<table><tr><th>component</th><th>value</th><th>norm</th><th>sample</th><th>weight</th><th>score</th><th>points</th><th></th></tr>", r.rating);
+    for c in &r.components {
+        let (label, value, norm) = component_text(c);
+        let num = |field: &str, v: f64, text: String| format!("<td class=\"num\" data-field=\"{field}\" data-value=\"{v}\">{}</td>", esc(&text));
+        let _ = writeln!(
+            w,
+            "<tr data-component=\"{}\"><td>{}</td><td class=\"num\" data-field=\"value\" data-value=\"{}\">{}</td><td class=\"num\" data-field=\"norm\" data-value=\"{}\">{}</td>{}{}{}{}<td><span class=\"bar\" style=\"width:{:.0}px\"></span></td></tr>",
+            esc(&c.component),
+            esc(&label),
+            c.value.map_or(String::new(), |v| v.to_string()),
+            esc(&value),
+            c.norm,
+            esc(&norm),
+            num("sample", c.sample as f64, c.sample.to_string()),
+            num("weight", c.weight, format!("{:.0} %", c.weight * 100.0)),
+            num("score", c.score, format!("{:.2}", c.score)),
+            num("points", c.points, format!("{:.1} of {:.1}", c.points, c.weight * 100.0)),
+            c.points * 4.0
+        );
+    }
+    let _ = writeln!(w, "</table>\n<h2>Standards</h2>\n<table><tr><th>standard</th><th>value</th><th>target</th><th>status</th></tr>");
+    for s in &r.standards {
+        let (class, status) = match s.status {
+            Status::Pass => ("pass", "pass"),
+            Status::Fail => ("fail", "fail"),
+            Status::NoData => ("", "no data"),
+        };
+        let _ = writeln!(
+            w,
+            "<tr data-metric=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{class}\">{status}</td></tr>",
+            s.metric,
+            esc(s.metric.label()),
+            s.value.map_or("-".into(), |v| esc(&format::value(s.metric, v))),
+            esc(&format::value(s.metric, s.target))
+        );
+    }
+    let _ = writeln!(w, "</table>");
+    if !r.questions.is_empty() {
+        let _ = writeln!(w, "<h2>What clients said, question by question</h2>\n<table><tr><th>question</th><th>your average</th><th>surveys</th><th>department average</th></tr>");
+        let avg = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
+        for q in &r.questions {
+            let _ = writeln!(
+                w,
+                "<tr data-question=\"{}\"><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(&q.question_id),
+                esc(&q.question_id),
+                avg(q.average),
+                q.surveys,
+                avg(q.department_average)
+            );
+        }
+        let _ = writeln!(w, "</table>");
+    }
+    if !r.department.fix_first.is_empty() {
+        let _ = writeln!(w, "<p>Department's fix-first questions: <b>{}</b></p>", esc(&r.department.fix_first.join(", ")));
+    }
+    let _ = writeln!(w, "<h2>Disputing a rating</h2>\n<p>{}</p>\n</body></html>", esc(r.dispute));
+    out
+}
+
+/// The report as JSON (the data model).
+pub fn render_json(r: &PerformerReport) -> String {
+    serde_json::to_string_pretty(r).expect("the report serializes: plain numbers and strings") + "\n"
+}
