@@ -1,13 +1,15 @@
-//! The ClickHouse sink against the real ClickHouse engine: schema migrations, a file replay
-//! landing exactly the file sink's rows, an outage in the middle of a run, and a clear error
-//! when the server is unreachable.
+//! The ClickHouse sink against the real ClickHouse engine: schema migrations (and an upgrade
+//! that keeps the stored rows as sellers' rows), a file replay landing exactly the file sink's
+//! rows for the marketplace and for the service profile (departments and performers, ranks
+//! included), an outage in the middle of a run, and a clear error when the server is unreachable.
 
 mod common;
 
 use clickhouse::{Client, Row};
 use common::servers::{clickhouse_url, database, Adapter};
-use common::{bin, ok, replay_into_clickhouse};
+use common::{bin, event, ok, replay_into_clickhouse};
 use serde::Deserialize;
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -24,6 +26,8 @@ fn generate(dir: &Path, sellers: u32, days: u32, seed: u64) -> std::path::PathBu
 #[derive(Debug, Clone, PartialEq, Row, Deserialize)]
 struct Standard {
     seller_id: String,
+    entity: String,
+    department_id: String,
     cadence: String,
     period_start: String,
     metric: String,
@@ -34,15 +38,31 @@ struct Standard {
     overdue: i64,
 }
 
-type Key = (String, String, String, String);
+/// (entity, department_id, seller_id, cadence, period_start, metric).
+type Key = (String, String, String, String, String, String);
+
+impl Standard {
+    fn key(&self) -> Key {
+        let s = self.clone();
+        (s.entity, s.department_id, s.seller_id, s.cadence, s.period_start, s.metric)
+    }
+}
+
+/// A file row's entity and department as the tables store them (a marketplace row names neither).
+fn entity_of(r: &serde_json::Value) -> (String, String) {
+    (r["entity"].as_str().unwrap_or("seller").into(), r["department_id"].as_str().unwrap_or_default().into())
+}
 
 fn from_file(windows: &Path) -> BTreeMap<Key, Standard> {
     let mut out = BTreeMap::new();
     for line in std::fs::read_to_string(windows).unwrap().lines() {
         let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (entity, department_id) = entity_of(&r);
         for c in r["metrics"].as_array().unwrap() {
             let s = Standard {
                 seller_id: r["seller_id"].as_str().unwrap().into(),
+                entity: entity.clone(),
+                department_id: department_id.clone(),
                 cadence: r["cadence"].as_str().unwrap().into(),
                 period_start: r["period_start"].as_str().unwrap().into(),
                 metric: c["metric"].as_str().unwrap().into(),
@@ -52,7 +72,8 @@ fn from_file(windows: &Path) -> BTreeMap<Key, Standard> {
                 status: c["status"].as_str().unwrap().into(),
                 overdue: c["overdue"].as_i64().unwrap(),
             };
-            out.insert((s.seller_id.clone(), s.cadence.clone(), s.period_start.clone(), s.metric.clone()), s);
+            // Later lines are later versions of the window.
+            out.insert(s.key(), s);
         }
     }
     out
@@ -60,11 +81,67 @@ fn from_file(windows: &Path) -> BTreeMap<Key, Standard> {
 
 async fn from_clickhouse(client: &Client) -> BTreeMap<Key, Standard> {
     let rows: Vec<Standard> = client
-        .query("SELECT seller_id, cadence, toString(period_start) AS period_start, metric, numerator, denominator, value, status, overdue FROM standards")
+        .query(
+            "SELECT seller_id, entity, department_id, cadence, toString(period_start) AS period_start, metric, numerator, denominator, value, \
+             status, overdue FROM standards",
+        )
         .fetch_all()
         .await
         .expect("the standards view answers");
-    rows.into_iter().map(|s| ((s.seller_id.clone(), s.cadence.clone(), s.period_start.clone(), s.metric.clone()), s)).collect()
+    rows.into_iter().map(|s| (s.key(), s)).collect()
+}
+
+/// The monthly rating of one seller, department or performer, as the `performer_rating` view and
+/// the file sink's monthly rows both give it.
+#[derive(Debug, Clone, PartialEq, Row, Deserialize)]
+struct Rating {
+    entity: String,
+    department_id: String,
+    seller_id: String,
+    period_start: String,
+    score: f64,
+    rank: Option<u32>,
+    ranked_sellers: Option<u32>,
+}
+
+type RatingKey = (String, String, String, String);
+
+impl Rating {
+    fn key(&self) -> RatingKey {
+        (self.entity.clone(), self.department_id.clone(), self.seller_id.clone(), self.period_start.clone())
+    }
+}
+
+fn ratings_from_file(windows: &Path) -> BTreeMap<RatingKey, Rating> {
+    let mut out = BTreeMap::new();
+    for line in std::fs::read_to_string(windows).unwrap().lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let Some(c) = r.get("composite") else { continue };
+        let (entity, department_id) = entity_of(&r);
+        let rating = Rating {
+            entity,
+            department_id,
+            seller_id: r["seller_id"].as_str().unwrap().into(),
+            period_start: r["period_start"].as_str().unwrap().into(),
+            score: c["score"].as_f64().unwrap(),
+            rank: c["rank"].as_u64().map(|n| n as u32),
+            ranked_sellers: c["ranked_sellers"].as_u64().map(|n| n as u32),
+        };
+        out.insert(rating.key(), rating);
+    }
+    out
+}
+
+async fn ratings_from_clickhouse(client: &Client) -> BTreeMap<RatingKey, Rating> {
+    let rows: Vec<Rating> = client
+        .query(
+            "SELECT entity, department_id, seller_id, toString(period_start) AS period_start, score, rank, ranked_sellers \
+             FROM performer_rating",
+        )
+        .fetch_all()
+        .await
+        .expect("the performer_rating view answers");
+    rows.into_iter().map(|r| (r.key(), r)).collect()
 }
 
 async fn count(client: &Client, sql: &str) -> u64 {
@@ -96,6 +173,7 @@ async fn migrations_create_the_schema_once() {
         "window_day",
         "window_week",
         "window_month",
+        "window_quarter",
         "window_rolling_7d",
         "window_rolling_30d",
         "composite_month",
@@ -113,6 +191,132 @@ async fn migrations_create_the_schema_once() {
     ] {
         assert_eq!(count(&c, &format!("SELECT count() FROM system.tables WHERE database = '{db}' AND name = '{t}'")).await, 1, "{t}");
     }
+    assert_entity_keys(&c, &db).await;
+}
+
+/// Every window table and `composite_month` is keyed by entity and department too, with the
+/// defaults that make rows without them sellers' rows.
+async fn assert_entity_keys(c: &Client, db: &str) {
+    #[derive(Row, Deserialize)]
+    struct Table {
+        name: String,
+        sorting_key: String,
+    }
+    let tables: Vec<Table> = c
+        .query(
+            "SELECT name, sorting_key FROM system.tables WHERE database = ? AND (startsWith(name, 'window_') OR name = 'composite_month') ORDER BY name",
+        )
+        .bind(db)
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(tables.len(), 7, "six window tables and composite_month");
+    for t in tables {
+        let metric = if t.name == "composite_month" { "" } else { ", metric" };
+        assert_eq!(t.sorting_key, format!("seller_id, period_start{metric}, entity, department_id"), "{}", t.name);
+        let defaults: Vec<(String, String)> = c
+            .query("SELECT name, default_expression FROM system.columns WHERE database = ? AND table = ? AND name IN ('entity', 'department_id') ORDER BY name")
+            .bind(db)
+            .bind(&t.name)
+            .fetch_all()
+            .await
+            .unwrap();
+        assert_eq!(defaults, [("department_id".into(), "''".into()), ("entity".into(), "'seller'".into())], "{}", t.name);
+    }
+}
+
+/// The statements of a migration file, as `migrate` runs them.
+fn statements(sql: &str) -> Vec<String> {
+    let code: Vec<&str> = sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect();
+    code.join("\n").split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upgrade_keeps_the_stored_rows_as_sellers_rows() {
+    use quality_pipeline::sink::clickhouse::{MetricRow, MIGRATIONS};
+    let (url, db) = (clickhouse_url(), database("upgrade"));
+    // A database of the release before entities: migrations 1 to 6, and rows written then.
+    Client::default().with_url(url).query(&format!("CREATE DATABASE `{db}`")).execute().await.unwrap();
+    let c = client(url, &db);
+    c.query("CREATE TABLE schema_migrations (version UInt32, name String, applied_at DateTime DEFAULT now()) ENGINE = ReplacingMergeTree ORDER BY version")
+        .execute()
+        .await
+        .unwrap();
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 <= 6) {
+        for statement in statements(sql) {
+            c.query(&statement).execute().await.unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+        c.query("INSERT INTO schema_migrations (version, name) VALUES (?, ?)").bind(*version).bind(*name).execute().await.unwrap();
+    }
+    let old = "(seller_id, period_start, period_end, metric, numerator, denominator, value, target, deviation, previous, change, status, \
+               overdue, is_final, version, standards_version)";
+    for table in ["window_month", "window_quarter"] {
+        c.query(&format!(
+            "INSERT INTO {table} {old} VALUES ('s1', '2025-01-01', '2025-02-01', 'csi', 9, 2, 4.5, 4.5, 0, NULL, NULL, 'pass', 0, true, 1, '')"
+        ))
+        .execute()
+        .await
+        .unwrap();
+    }
+    c.query("INSERT INTO composite_month (seller_id, period_start, period_end, score, rank, ranked_sellers, is_final, version) VALUES ('s1', '2025-01-01', '2025-02-01', 70, 1, 1, true, 1)")
+        .execute()
+        .await
+        .unwrap();
+
+    ok(bin().args(["migrate", "--clickhouse-url", url, "--clickhouse-database", &db]));
+    assert_entity_keys(&c, &db).await;
+    assert_eq!(count(&c, "SELECT count() FROM schema_migrations FINAL").await, MIGRATIONS.len() as u64);
+    let stored = "SELECT count() FROM standards WHERE seller_id = 's1' AND entity = 'seller' AND department_id = '' AND numerator = 9";
+    assert_eq!(count(&c, stored).await, 2, "the stored rows are sellers' rows");
+    assert_eq!(count(&c, "SELECT count() FROM performer_rating WHERE seller_id = 's1' AND entity = 'seller' AND rank = 1").await, 1);
+
+    // A newer version of the seller's row replaces the stored one; a department's and a
+    // performer's row of the same id are other windows.
+    let row = |entity: &str, department: &str, numerator: f64, version: u64| MetricRow {
+        seller_id: "s1".into(),
+        entity: entity.into(),
+        department_id: department.into(),
+        period_start: 20089, // 2025-01-01
+        period_end: 20120,
+        metric: "csi".into(),
+        numerator,
+        denominator: 2,
+        value: Some(numerator / 2.0),
+        target: 4.5,
+        deviation: Some(numerator / 2.0 - 4.5),
+        previous: None,
+        change: None,
+        status: "pass".into(),
+        overdue: 0,
+        is_final: true,
+        version,
+        standards_version: "v1".into(),
+    };
+    let mut insert = c.insert::<MetricRow>("window_month").await.unwrap();
+    for r in [row("seller", "", 10.0, 2), row("department", "", 8.0, 1), row("performer", "d1", 7.0, 1), row("performer", "d2", 6.0, 1)] {
+        insert.write(&r).await.unwrap();
+    }
+    insert.end().await.unwrap();
+    for _ in 0..2 {
+        #[derive(Row, Deserialize)]
+        struct Cell {
+            entity: String,
+            department_id: String,
+            numerator: f64,
+            version: u64,
+        }
+        let cells: Vec<Cell> = c
+            .query("SELECT entity, department_id, numerator, version FROM window_month FINAL WHERE seller_id = 's1' ORDER BY entity, department_id")
+            .fetch_all()
+            .await
+            .unwrap();
+        let cells: Vec<(&str, &str, f64, u64)> =
+            cells.iter().map(|x| (x.entity.as_str(), x.department_id.as_str(), x.numerator, x.version)).collect();
+        assert_eq!(cells, [("department", "", 8.0, 1), ("performer", "d1", 7.0, 1), ("performer", "d2", 6.0, 1), ("seller", "", 10.0, 2)]);
+        // The same once the parts written before and after the migration are merged.
+        c.query("OPTIMIZE TABLE window_month FINAL").execute().await.unwrap();
+    }
+    assert_eq!(count(&c, "SELECT count() FROM window_month").await, 4, "the seller's two versions merged into one row");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -133,6 +337,129 @@ async fn a_replay_lands_the_file_sinks_rows_and_dead_letters() {
     assert_eq!(count(&c, "SELECT count() FROM dead_letters FINAL").await, dead);
     let months = count(&c, "SELECT count() FROM performer_rating WHERE rank IS NOT NULL").await;
     assert!(months > 0, "monthly ratings with ranks");
+}
+
+/// Events that make ids meet in the service stream: performer perf-001 (of dept-01) also closes
+/// a request of dept-02, and a department named perf-002 has a request closed by performer
+/// perf-002 (who works in dept-01 too). They go where their time falls in the stream.
+fn with_colliding_ids(events: &Path) {
+    let created = |id: &str, department: &str, performer: &str, at: &str| {
+        event(
+            &format!("{id}.created"),
+            "request.created",
+            &format!("2026-11-10T{at}:00+03:00"),
+            department,
+            json!({"request_id": id, "client_id": "client-x", "performer_id": performer, "department_id": department, "site_id": "site-01",
+                   "category": "cleaning", "due_by": "2026-11-11T09:00:00+03:00"}),
+        )
+    };
+    let closed = |id: &str, department: &str, performer: &str, at: &str| {
+        let fields = json!({"request_id": id, "performer_id": performer, "closed_in": "app"});
+        event(&format!("{id}.closed"), "request.closed", &format!("2026-11-10T{at}:00+03:00"), department, fields)
+    };
+    let answered = |id: &str, department: &str, score: u8, at: &str| {
+        let fields = json!({"survey_id": format!("srv-{id}"), "request_id": id, "client_id": "client-x",
+                            "answers": [{"question_id": "overall", "score": score}], "channel": "app"});
+        event(&format!("{id}.answered"), "survey.answered", &format!("2026-11-10T{at}:00+03:00"), department, fields)
+    };
+    let extra = [
+        created("req-x1", "dept-02", "perf-001", "09:00"),
+        created("req-x2", "perf-002", "perf-002", "09:05"),
+        closed("req-x1", "dept-02", "perf-001", "11:00"),
+        closed("req-x2", "perf-002", "perf-002", "11:05"),
+        answered("req-x1", "dept-02", 5, "12:00"),
+        answered("req-x2", "perf-002", 2, "12:05"),
+    ];
+    let text = std::fs::read_to_string(events).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let at = |l: &str| serde_json::from_str::<serde_json::Value>(l).ok().and_then(|v| v["occurred_at"].as_str().map(str::to_owned));
+    let i = lines.iter().position(|l| at(l).is_some_and(|t| t.as_str() > "2026-11-10T09:00:00+03:00")).expect("the stream runs past 2026-11-10");
+    lines.splice(i..i, extra.iter().map(String::as_str));
+    std::fs::write(events, lines.join("\n") + "\n").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_replay_lands_departments_and_performers_with_their_ranks() {
+    let (url, db) = (clickhouse_url(), database("service"));
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("service.ndjson");
+    ok(bin().args(["generate", "--profile", "service", "--days", "21", "--seed", "3", "--out"]).arg(&events));
+    with_colliding_ids(&events);
+    let config = dir.path().join("service.toml");
+    std::fs::write(&config, "[engine]\nprofile = \"service\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    let out = dir.path().join("out");
+    ok(bin().args(["--config", config, "run", "--source", &format!("file:{}", events.display()), "--sink", &format!("file:{}", out.display())]));
+    replay_into_clickhouse(&events, url, &db, &["--config", config]);
+    let c = client(url, &db);
+
+    let windows = out.join("windows.ndjson");
+    let (file, ch) = (from_file(&windows), from_clickhouse(&c).await);
+    assert_same(&file, &ch);
+    let entities: std::collections::BTreeSet<&str> = ch.keys().map(|k| k.0.as_str()).collect();
+    assert_eq!(entities, ["department", "performer"].into(), "a service database holds departments and performers only");
+    let has = |entity: &str, department: &str, id: &str| ch.keys().any(|k| (k.0.as_str(), k.1.as_str(), k.2.as_str()) == (entity, department, id));
+    assert!(has("performer", "dept-01", "perf-001") && has("performer", "dept-02", "perf-001"), "one performer, two departments, two windows");
+    assert!(has("department", "", "perf-002") && has("performer", "perf-002", "perf-002") && has("performer", "dept-01", "perf-002"));
+    assert!(!has("department", "", "perf-001") && !has("seller", "", "dept-01"));
+
+    // Ratings: the view ranks departments among departments and performers within their
+    // department, which one engine does too, so every score and rank is the file sink's.
+    let ratings = ratings_from_clickhouse(&c).await;
+    assert_eq!(ratings, ratings_from_file(&windows));
+    let mut groups: BTreeMap<(String, String, String), Vec<(u32, u32)>> = BTreeMap::new();
+    for r in ratings.values() {
+        let (rank, n) = (r.rank.expect("final months are ranked"), r.ranked_sellers.unwrap());
+        groups.entry((r.period_start.clone(), r.entity.clone(), r.department_id.clone())).or_default().push((rank, n));
+    }
+    let month = |m: &str, entity: &str, department: &str| groups[&(m.to_owned(), entity.to_owned(), department.to_owned())].clone();
+    assert_eq!(month("2026-11-01", "department", "").len(), 5, "four departments and perf-002");
+    assert_eq!(month("2026-11-01", "performer", "dept-02").len(), 7, "dept-02's six performers and perf-001");
+    assert_eq!(month("2026-11-01", "performer", "perf-002"), [(1, 1)], "alone in its department");
+    for ((start, entity, department), ranks) in &groups {
+        let n = ranks.len() as u32;
+        assert!(ranks.iter().all(|&(rank, of)| of == n && (1..=n).contains(&rank)), "{start} {entity} {department}: {ranks:?}");
+        assert!(ranks.iter().any(|&(rank, _)| rank == 1), "{start} {entity} {department}: {ranks:?}");
+    }
+    assert!(groups.keys().filter(|k| k.1 == "performer").count() >= 8, "performers of every department of both months");
+
+    // The company's month: sums of the departments' numerators and denominators (the README's
+    // query). A closed request and a survey about it count for its owner and its department, so
+    // the performers' rows sum to the same figures.
+    #[derive(Debug, Row, Deserialize)]
+    struct Company {
+        period_start: String,
+        metric: String,
+        num: f64,
+        den: i64,
+    }
+    let company = |entity: &str| {
+        format!(
+            "SELECT toString(period_start) AS period_start, metric, sum(numerator) AS num, sum(denominator) AS den FROM standards \
+             WHERE entity = '{entity}' AND cadence = 'month' AND is_final \
+               AND metric IN ('csat_satisfied_share', 'csat_avg', 'on_time_closure_share', 'closure_time_avg', 'reopen_share') \
+             GROUP BY period_start, metric ORDER BY period_start, metric"
+        )
+    };
+    let departments: Vec<Company> = c.query(&company("department")).fetch_all().await.unwrap();
+    let performers: Vec<Company> = c.query(&company("performer")).fetch_all().await.unwrap();
+    assert_eq!(departments.len(), 10, "five metrics, two months: {departments:?}");
+    assert_eq!(departments.len(), performers.len());
+    for (d, p) in departments.iter().zip(&performers) {
+        assert_eq!((&d.period_start, &d.metric, d.den), (&p.period_start, &p.metric, p.den), "{d:?} {p:?}");
+        assert!((d.num - p.num).abs() <= 1e-9 * d.num.abs().max(1.0), "{d:?} {p:?}");
+    }
+    assert!(departments.iter().any(|d| d.metric == "closure_time_avg" && d.den > 100));
+
+    // A backfill judges every entity's rows again and ranks them as the engine does, in both stores.
+    for from in [format!("file:{}", out.display()), "clickhouse".into()] {
+        let store = ["--clickhouse-url", url, "--clickhouse-database", &db];
+        let stdout = ok(bin().args(["--config", config, "backfill", "--from", &from, "--standards-version", "v1"]).args(store));
+        assert!(stdout.contains("Wrote "), "{stdout}");
+    }
+    assert_same(&from_file(&windows), &from_clickhouse(&c).await);
+    assert_eq!(ratings_from_clickhouse(&c).await, ratings_from_file(&windows));
+    assert_eq!(count(&c, "SELECT count() FROM composite_month FINAL WHERE version = 4611686018427387905").await, ratings.len() as u64);
 }
 
 #[tokio::test(flavor = "multi_thread")]

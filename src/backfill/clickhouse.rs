@@ -1,9 +1,10 @@
 //! Backfill over ClickHouse: the final rows of every `window_<cadence>` table (and the monthly
 //! ratings) read `FINAL`, and the new versions inserted, which replace them on merge and in
-//! every `FINAL` query and view.
+//! every `FINAL` query and view. Rows of every entity (sellers; departments and performers in
+//! the service profile) are judged again.
 
 use super::Scope;
-use crate::sink::clickhouse::{insert_all, window_table, ClickHouseSettings, CompositeRow, MetricRow};
+use crate::sink::clickhouse::{department_of, entity_of, insert_all, window_table, ClickHouseSettings, CompositeRow, MetricRow};
 use anyhow::{Context, Result};
 use quality_engine::window::{Cadence, LocalDate};
 use quality_engine::WindowRow;
@@ -24,32 +25,43 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
         .fetch_all()
         .await
         .with_context(context)?;
-    let mut composites: BTreeMap<(String, u16), CompositeRow> = composites.into_iter().map(|c| ((c.seller_id.clone(), c.period_start), c)).collect();
+    // A window is keyed by its entity and department too: a performer's row and a department's
+    // row of the same id, or one performer's rows in two departments, are different windows.
+    type Key = (u16, String, String, String);
+    let key = |start: u16, seller: &str, entity: &str, department: &str| (start, seller.to_owned(), entity.to_owned(), department.to_owned());
+    let mut composites: BTreeMap<Key, CompositeRow> =
+        composites.into_iter().map(|c| (key(c.period_start, &c.seller_id, &c.entity, &c.department_id), c)).collect();
     let mut out = Vec::new();
     for cadence in Cadence::ALL {
         let cells: Vec<MetricRow> = client
-            .query(&format!("SELECT ?fields FROM {} FINAL WHERE {range} ORDER BY period_start, seller_id", window_table(cadence)))
+            .query(&format!(
+                "SELECT ?fields FROM {} FINAL WHERE {range} ORDER BY period_start, seller_id, entity, department_id",
+                window_table(cadence)
+            ))
             .bind(&since)
             .bind(&until)
             .fetch_all()
             .await
             .with_context(context)?;
-        let mut windows: BTreeMap<(u16, String), Vec<MetricRow>> = BTreeMap::new();
+        let mut windows: BTreeMap<Key, Vec<MetricRow>> = BTreeMap::new();
         for c in cells {
-            windows.entry((c.period_start, c.seller_id.clone())).or_default().push(c);
+            windows.entry(key(c.period_start, &c.seller_id, &c.entity, &c.department_id)).or_default().push(c);
         }
-        for ((start, seller), cells) in windows {
+        for (k, cells) in windows {
             let first = &cells[0];
             let mut metrics = cells.iter().map(MetricRow::cell).collect::<Result<Vec<_>>>()?;
             metrics.sort_by_key(|c| c.metric.index());
-            let composite = (cadence == Cadence::Month)
-                .then(|| composites.remove(&(seller.clone(), start)))
-                .flatten()
-                .map(|c| quality_engine::output::Composite { score: c.score, rank: c.rank, ranked_sellers: c.ranked_sellers, components: Vec::new() });
+            let composite = (cadence == Cadence::Month).then(|| composites.remove(&k)).flatten().map(|c| quality_engine::output::Composite {
+                score: c.score,
+                rank: c.rank,
+                ranked_sellers: c.ranked_sellers,
+                components: Vec::new(),
+            });
+            let (start, seller, entity, department) = k;
             out.push(WindowRow {
                 seller_id: seller.into(),
-                entity: Default::default(),
-                department_id: None,
+                entity: entity_of(&entity)?,
+                department_id: department_of(&department),
                 cadence,
                 period_start: LocalDate(i64::from(start)),
                 period_end: LocalDate(i64::from(first.period_end)),

@@ -8,11 +8,12 @@
 pub mod clickhouse;
 pub mod file;
 
-use quality_engine::methodology::{rejudge, rerank_month, MetricId, StandardsVersion, Status};
+use quality_engine::methodology::{rejudge, rerank_month, EntityKind, MetricId, StandardsVersion, Status};
 use quality_engine::window::{Cadence, Day, LocalDate};
 use quality_engine::WindowRow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write};
+use std::sync::Arc;
 
 /// Which stored windows a backfill touches: those starting in `[since, until)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -55,7 +56,7 @@ pub struct StandardChange {
 }
 
 /// Judges the final rows in scope again under `version`; returns the new row versions (months
-/// ranked again among themselves) and what changed.
+/// ranked again among themselves, per entity and department) and what changed.
 pub fn rejudge_rows(stored: &[WindowRow], version: &StandardsVersion, scope: Scope) -> (Vec<WindowRow>, Changes) {
     let mut changes = Changes { version: version.id.to_string(), ..Changes::default() };
     let mut out: Vec<WindowRow> = Vec::new();
@@ -74,9 +75,11 @@ pub fn rejudge_rows(stored: &[WindowRow], version: &StandardsVersion, scope: Sco
         }
         out.push(new);
     }
-    let mut months: BTreeMap<LocalDate, Vec<usize>> = BTreeMap::new();
+    // Ranked as the engine ranks: sellers among sellers, departments among departments,
+    // performers within their department.
+    let mut months: BTreeMap<RankGroup, Vec<usize>> = BTreeMap::new();
     for (i, r) in out.iter().enumerate().filter(|(_, r)| r.cadence == Cadence::Month) {
-        months.entry(r.period_start).or_default().push(i);
+        months.entry((r.period_start, r.entity, r.department_id.clone())).or_default().push(i);
     }
     for indexes in months.values() {
         let mut month: Vec<WindowRow> = indexes.iter().map(|&i| out[i].clone()).collect();
@@ -87,6 +90,9 @@ pub fn rejudge_rows(stored: &[WindowRow], version: &StandardsVersion, scope: Sco
     }
     (out, changes)
 }
+
+/// The rows ranked together: a month's sellers, its departments, or one department's performers.
+type RankGroup = (LocalDate, EntityKind, Option<Arc<str>>);
 
 fn format_target(m: MetricId, target: f64) -> String {
     format!("{target}{}", if m.unit() == quality_engine::methodology::Unit::Seconds { " s" } else { "" })

@@ -12,7 +12,6 @@ use crate::stream::{run_stream, StreamOptions, StreamSummary};
 use crate::telemetry::{serve_with_reports, Health};
 use anyhow::{bail, Context, Result};
 use quality_engine::contract::Timestamp;
-use quality_engine::methodology::Profile;
 use quality_engine::{Engine, EngineConfig};
 use std::path::Path;
 use std::sync::Arc;
@@ -22,12 +21,6 @@ pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
     let file = ConfigFile::load(config)?;
     let engine_config = file.engine_config(args.timezone.as_deref(), args.allowed_lateness.as_deref())?;
     let sink = parse_sink(&args.sink)?;
-    if sink == SinkSpec::ClickHouse && engine_config.profile() == Profile::Service {
-        bail!(
-            "the ClickHouse tables do not hold service-profile rows yet (they have no entity column for performers and departments); \
-             use --sink file:DIR for the service profile"
-        );
-    }
     match parse_source(&args.source)? {
         SourceSpec::File(input) => run_file(&file, engine_config, &input, sink, &args),
         SourceSpec::Kafka => {

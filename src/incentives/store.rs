@@ -1,4 +1,5 @@
-//! The ClickHouse side of the tiers: every seller's final month rows and escalations, how far
+//! The ClickHouse side of the tiers: every seller's final month rows (marketplace sellers only:
+//! the service profile's departments and performers hold no tiers) and escalations, how far
 //! months are closed in every partition, and the `incentives` table.
 //!
 //! In a partitioned Kafka run each partition's engine closes a month on its own; a month is
@@ -76,15 +77,21 @@ pub async fn load(settings: &ClickHouseSettings, group: &str) -> Result<Inputs> 
         .with_context(context)?;
     let closed_until = closed_until(&heads, group)?;
     let orders: HashMap<(String, u16), i64> = client
-        .query("SELECT seller_id, period_start, denominator FROM window_month FINAL WHERE is_final AND metric = 'seller_cancellation_share'")
+        .query(
+            "SELECT seller_id, period_start, denominator FROM window_month FINAL \
+             WHERE entity = 'seller' AND is_final AND metric = 'seller_cancellation_share'",
+        )
         .fetch_all::<Orders>()
         .await
         .with_context(context)?
         .into_iter()
         .map(|o| ((o.seller_id, o.period_start), o.denominator))
         .collect();
-    let scores: Vec<Score> =
-        client.query("SELECT seller_id, period_start, score FROM composite_month FINAL WHERE is_final").fetch_all().await.with_context(context)?;
+    let scores: Vec<Score> = client
+        .query("SELECT seller_id, period_start, score FROM composite_month FINAL WHERE entity = 'seller' AND is_final")
+        .fetch_all()
+        .await
+        .with_context(context)?;
     let mut months = Vec::with_capacity(scores.len());
     let mut held_back = 0;
     for s in scores {

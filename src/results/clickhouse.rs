@@ -1,4 +1,5 @@
-//! Final cells from ClickHouse's `standards` view (the latest version of every window).
+//! Final cells from ClickHouse's `standards` view (the latest version of every window), of
+//! sellers only (as [`super::from_dir`]).
 
 use super::{metric, passed, status, FinalCell, Selection};
 use crate::sink::clickhouse::ClickHouseSettings;
@@ -19,12 +20,12 @@ struct ViewCell {
     status: String,
 }
 
-/// The selected final cells of the database `settings` names.
+/// The selected final cells of the individuals (sellers, performers) in the database `settings` names.
 pub async fn from_clickhouse(settings: &ClickHouseSettings, selection: &Selection) -> Result<Vec<FinalCell>> {
     settings.check_reachable().await?;
     let mut sql = String::from(
         "SELECT seller_id, cadence, toString(period_start) AS period_start, metric, numerator, denominator, value, target, status \
-         FROM standards WHERE has(?, cadence) AND is_final AND value IS NOT NULL",
+         FROM standards WHERE entity IN ('seller', 'performer') AND has(?, cadence) AND is_final AND value IS NOT NULL",
     );
     if selection.starts.is_some() {
         // `period_start` is the `YYYY-MM-DD` alias here: ISO dates compare as strings.

@@ -1,5 +1,6 @@
 //! Final cells from a file sink's directory: `windows.ndjson` holds upserts, so the highest
-//! `version` of every `(seller_id, cadence, period_start)` is the window's current row.
+//! `version` of every `(entity, department_id, seller_id, cadence, period_start)` is the
+//! window's current row.
 
 use super::{passed, FinalCell, Selection};
 use crate::sink::WINDOWS_FILE;
@@ -13,14 +14,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// The latest version of every window row in `dir/windows.ndjson` (of `cadences` only, when
-/// given) that `keep` selects, ordered by cadence, period start and seller.
+/// given) that `keep` selects, ordered by cadence, period start, seller (entity, department).
 pub fn latest_rows(dir: &Path, cadences: Option<&[String]>, keep: impl Fn(&WindowRow) -> bool) -> Result<Vec<WindowRow>> {
     let path = dir.join(WINDOWS_FILE);
     let f = std::fs::File::open(&path)
         .with_context(|| format!("cannot read {}; --from takes the directory of a file sink (run --sink file:DIR)", path.display()))?;
     // Rows of other cadences are skipped before parsing: the sink writes them as serde_json does.
     let needles: Option<Vec<String>> = cadences.map(|cs| cs.iter().map(|c| format!("\"cadence\":{}", serde_json::Value::from(c.as_str()))).collect());
-    let mut latest: HashMap<(EntityKind, Option<Arc<str>>, Arc<str>, Cadence, LocalDate), WindowRow> = HashMap::new();
+    type Key = (EntityKind, Option<Arc<str>>, Arc<str>, Cadence, LocalDate);
+    let mut latest: HashMap<Key, WindowRow> = HashMap::new();
     for (i, line) in BufReader::new(f).lines().enumerate() {
         let line = line.with_context(|| format!("reading {}", path.display()))?;
         if line.trim().is_empty() || needles.as_ref().is_some_and(|n| !n.iter().any(|n| line.contains(n.as_str()))) {
@@ -36,16 +38,26 @@ pub fn latest_rows(dir: &Path, cadences: Option<&[String]>, keep: impl Fn(&Windo
         }
     }
     let mut rows: Vec<WindowRow> = latest.into_values().collect();
-    rows.sort_by(|a, b| (a.cadence, a.period_start, a.entity, &a.department_id, &a.seller_id).cmp(&(b.cadence, b.period_start, b.entity, &b.department_id, &b.seller_id)));
+    rows.sort_by(|a, b| {
+        (a.cadence, a.period_start, &a.seller_id, a.entity, &a.department_id).cmp(&(
+            b.cadence,
+            b.period_start,
+            &b.seller_id,
+            b.entity,
+            &b.department_id,
+        ))
+    });
     Ok(rows)
 }
 
-/// The selected final cells of the file sink in `dir` (`run --sink file:DIR`).
+/// The selected final cells of the individuals (sellers, or a service company's performers, not their
+/// roll-ups) in the file sink in `dir` (`run --sink file:DIR`).
 pub fn from_dir(dir: &Path, selection: &Selection) -> Result<Vec<FinalCell>> {
-    let rows = latest_rows(dir, Some(&selection.cadences), |r| selection.keeps(r.cadence.as_str(), &r.period_start.to_string()))?;
+    let rows = latest_rows(dir, Some(&selection.cadences), |r| {
+        matches!(r.entity, EntityKind::Seller | EntityKind::Performer) && selection.keeps(r.cadence.as_str(), &r.period_start.to_string())
+    })?;
     let mut cells = Vec::new();
-    // Norms and reviews judge individuals: sellers, or a service company's performers (not their roll-ups).
-    for row in rows.into_iter().filter(|r| r.is_final && matches!(r.entity, EntityKind::Seller | EntityKind::Performer)) {
+    for row in rows.into_iter().filter(|r| r.is_final) {
         let period_start = row.period_start.to_string();
         for c in row.metrics {
             let Some(value) = c.value else { continue };

@@ -2,7 +2,8 @@
 //! or ClickHouse's `standards` view. `norms` and `review` learn from these cells.
 //!
 //! Only the latest version of every window counts, and only when it is final; cells without a
-//! value (no data) are left out.
+//! value (no data) are left out, and so are the service profile's department and performer
+//! rows: `norms` and `review` learn from marketplace sellers.
 
 mod clickhouse;
 mod file;

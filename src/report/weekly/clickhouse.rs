@@ -1,5 +1,5 @@
-//! Loading a report's inputs from ClickHouse: `window_week`, `negative_reasons`, `critics`,
-//! `escalations` and `incentives`, each read `FINAL` (the latest version of every key).
+//! Loading a report's inputs from ClickHouse: `window_week` (sellers' rows), `negative_reasons`,
+//! `critics`, `escalations` and `incentives`, each read `FINAL` (the latest version of every key).
 
 use super::stored::{
     self, sorted_critics, sorted_escalations, sorted_tier_changes, NoFinalRow, Stored, StoredCritic, StoredEscalation, StoredEvidence, StoredReasons,
@@ -19,7 +19,7 @@ pub async fn load(settings: &ClickHouseSettings, seller: &str, week: IsoWeek, tz
         || format!("reading the report tables of ClickHouse database {} (run `quality-pipeline migrate` and load results first)", settings.database);
 
     let mut rows: Vec<MetricRow> = client
-        .query("SELECT ?fields FROM window_week FINAL WHERE seller_id = ? AND period_start = toDate(?)")
+        .query("SELECT ?fields FROM window_week FINAL WHERE entity = 'seller' AND seller_id = ? AND period_start = toDate(?)")
         .bind(seller)
         .bind(&monday)
         .fetch_all()
@@ -27,7 +27,7 @@ pub async fn load(settings: &ClickHouseSettings, seller: &str, week: IsoWeek, tz
         .with_context(context)?;
     if rows.is_empty() || rows.iter().any(|r| !r.is_final) {
         let weeks: Vec<u16> = client
-            .query("SELECT DISTINCT period_start FROM window_week FINAL WHERE seller_id = ? AND is_final ORDER BY period_start")
+            .query("SELECT DISTINCT period_start FROM window_week FINAL WHERE entity = 'seller' AND seller_id = ? AND is_final ORDER BY period_start")
             .bind(seller)
             .fetch_all()
             .await

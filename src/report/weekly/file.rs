@@ -10,6 +10,7 @@ use crate::sink::{CRITICS_FILE, ESCALATIONS_FILE, INCENTIVES_FILE, REASONS_FILE,
 use anyhow::{Context, Result};
 use quality_engine::actions::{CriticStatus, Rule, Stage, TierMove};
 use quality_engine::contract::Timestamp;
+use quality_engine::methodology::EntityKind;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
@@ -19,6 +20,9 @@ use std::path::Path;
 #[derive(Deserialize)]
 struct Row {
     seller_id: String,
+    /// Left out of sellers' rows; the service profile's departments and performers have no report.
+    #[serde(default)]
+    entity: EntityKind,
     cadence: String,
     period_start: String,
     is_final: bool,
@@ -97,7 +101,7 @@ pub fn load(dir: &Path, seller: &str, week: IsoWeek, tz: chrono_tz::Tz) -> Resul
     let mut row: Option<Row> = None;
     let mut weeks = BTreeSet::new();
     for_each::<Row>(&dir.join(WINDOWS_FILE), &needle, true, |r| {
-        if r.seller_id != seller || r.cadence != "week" {
+        if r.seller_id != seller || r.entity != EntityKind::Seller || r.cadence != "week" {
             return Ok(());
         }
         let start = stored::date(&r.period_start)?;

@@ -1,6 +1,6 @@
-//! The ClickHouse sink: window rows into one table per cadence (a row per metric), the
-//! monthly rating, dead letters and the acting-on-quality tables; schema migrations from
-//! `clickhouse/*.sql`.
+//! The ClickHouse sink: window rows into one table per cadence (a row per metric; rows of
+//! sellers, or of departments and performers in the service profile), the monthly rating, dead
+//! letters and the acting-on-quality tables; schema migrations from `clickhouse/*.sql`.
 //!
 //! Inserts are idempotent upserts (ReplacingMergeTree by version), so a batch can be retried
 //! or replayed after a crash without counting anything twice. `commit` returns only once
@@ -13,6 +13,7 @@ mod schema;
 mod sink;
 
 pub use config::ClickHouseSettings;
+pub(crate) use rows::{department_of, entity_of};
 pub use rows::{CompositeRow, CriticRow, DeadLetterRow, EscalationRow, IncentiveRow, MetricRow, ReasonRow, SurveyRow};
 pub use schema::{migrate, MIGRATIONS};
 pub use sink::ClickHouseSink;

@@ -2,16 +2,20 @@
 
 use clickhouse::Row;
 use quality_engine::actions::{CriticRecord, Escalation, SurveyRequest, TierChange, WeekReasons};
-use quality_engine::methodology::{MetricId, Status};
+use quality_engine::methodology::{EntityKind, MetricId, Status};
 use quality_engine::output::{DeadLetter, MetricCell, WindowRow};
 use serde::{Deserialize, Serialize};
 
 /// One metric of one window (tables `window_<cadence>`): the window's key and version, and
 /// the fields of a [`quality_engine::output::MetricCell`] (documented there), dates as days
-/// since 1970-01-01 (ClickHouse `Date`).
+/// since 1970-01-01 (ClickHouse `Date`). Fields in the tables' column order.
 #[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
 pub struct MetricRow {
     pub seller_id: String,
+    /// What `seller_id` names: `seller`, `department` or `performer` ([`EntityKind::as_str`]).
+    pub entity: String,
+    /// A performer's department; empty for sellers and departments.
+    pub department_id: String,
     pub period_start: u16,
     pub period_end: u16,
     pub metric: String,
@@ -29,11 +33,15 @@ pub struct MetricRow {
     pub standards_version: String,
 }
 
-/// The monthly rating of one seller (table `composite_month`): the window's key and version
-/// and the fields of a [`quality_engine::output::Composite`].
+/// The monthly rating of one seller, department or performer (table `composite_month`): the
+/// window's key and version and the fields of a [`quality_engine::output::Composite`].
 #[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
 pub struct CompositeRow {
     pub seller_id: String,
+    /// As in [`MetricRow::entity`].
+    pub entity: String,
+    /// As in [`MetricRow::department_id`].
+    pub department_id: String,
     pub period_start: u16,
     pub period_end: u16,
     pub score: f64,
@@ -59,6 +67,21 @@ fn date(d: quality_engine::window::LocalDate) -> u16 {
     d.0.clamp(0, u16::MAX as i64) as u16
 }
 
+/// The stored entity of a row.
+pub(crate) fn entity_of(id: &str) -> anyhow::Result<EntityKind> {
+    use anyhow::Context;
+    serde_json::from_value(serde_json::Value::String(id.to_owned())).with_context(|| format!("unknown entity {id:?} in the stored rows"))
+}
+
+/// A stored department id: `None` when empty (sellers and departments).
+pub(crate) fn department_of(id: &str) -> Option<std::sync::Arc<str>> {
+    (!id.is_empty()).then(|| id.into())
+}
+
+fn department(r: &WindowRow) -> String {
+    r.department_id.as_deref().unwrap_or_default().to_owned()
+}
+
 fn status(s: Status) -> &'static str {
     match s {
         Status::Pass => "pass",
@@ -72,6 +95,8 @@ impl MetricRow {
     pub fn from_window(r: &WindowRow) -> impl Iterator<Item = MetricRow> + '_ {
         r.metrics.iter().map(move |c| MetricRow {
             seller_id: r.seller_id.to_string(),
+            entity: r.entity.as_str().to_owned(),
+            department_id: department(r),
             period_start: date(r.period_start),
             period_end: date(r.period_end),
             metric: c.metric.as_str().to_owned(),
@@ -114,6 +139,8 @@ impl CompositeRow {
     pub fn from_window(r: &WindowRow) -> Option<CompositeRow> {
         r.composite.as_ref().map(|c| CompositeRow {
             seller_id: r.seller_id.to_string(),
+            entity: r.entity.as_str().to_owned(),
+            department_id: department(r),
             period_start: date(r.period_start),
             period_end: date(r.period_end),
             score: c.score,

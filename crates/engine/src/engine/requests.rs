@@ -662,4 +662,54 @@ mod tests {
         let d = row(&out, EntityKind::Department, "dept-1", Cadence::Week, "2025-03-03");
         assert_eq!(cell(d, MetricId::CsatAvg), (0.0, 0, 0));
     }
+
+    #[test]
+    fn entities_sharing_an_id_keep_one_row_each() {
+        // p1 closes requests of dept-1 and dept-2, and a department named p1 has a request closed
+        // by p1: four entities with the id p1 (a department and three performers), each with
+        // exactly one row per window, and performers ranked within their department.
+        let mut e = engine();
+        let mut n = 0;
+        let mut send = |department: &'static str, t: &str, body: EventBody<'static>| {
+            n += 1;
+            let ev = Event { event_id: format!("e{n}").into(), occurred_at: at(t), seller_id: department.into(), body };
+            assert!(matches!(e.ingest_event(&ev), Verdict::Accepted(_)), "{department} {t}");
+        };
+        for (day, department, performer) in
+            [("03", "dept-1", "p1"), ("03", "dept-1", "p2"), ("03", "dept-2", "p1"), ("03", "p1", "p1"), ("04", "dept-1", "p1"), ("04", "p1", "p1")]
+        {
+            let req = format!("r-{department}-{performer}-{day}");
+            let created = EventBody::RequestCreated {
+                request_id: req.clone().into(),
+                client_id: "c1".into(),
+                performer_id: performer.into(),
+                department_id: department.into(),
+                site_id: "site-1".into(),
+                category: "plumbing".into(),
+                due_by: at(&format!("2025-03-{day}T17:00:00Z")),
+            };
+            send(department, &format!("2025-03-{day}T09:00:00Z"), created);
+            let closed = EventBody::RequestClosed { request_id: req.into(), performer_id: performer.into(), closed_in: ClosedIn::App };
+            send(department, &format!("2025-03-{day}T12:00:00Z"), closed);
+        }
+        let mut out = Vec::new();
+        e.finish(&mut out);
+        let finals: Vec<&WindowRow> = out.iter().filter_map(|o| if let Output::Row(r) = o { r.is_final.then_some(r) } else { None }).collect();
+        let mut keys = std::collections::BTreeSet::new();
+        for r in &finals {
+            let key = (r.entity, r.department_id.clone(), r.seller_id.clone(), r.cadence, r.period_start);
+            assert!(keys.insert(key.clone()), "two final rows of {key:?}");
+        }
+        let ranked = |entity: EntityKind, department: Option<&str>, id: &str| {
+            let month = finals
+                .iter()
+                .find(|r| r.cadence == Cadence::Month && r.entity == entity && r.department_id.as_deref() == department && &*r.seller_id == id)
+                .unwrap_or_else(|| panic!("no month of {entity:?} {department:?} {id}"));
+            month.composite.as_ref().map(|c| c.ranked_sellers).expect("monthly rating")
+        };
+        assert_eq!(ranked(EntityKind::Performer, Some("dept-1"), "p1"), Some(2), "p1 and p2 in dept-1");
+        assert_eq!(ranked(EntityKind::Performer, Some("dept-2"), "p1"), Some(1));
+        assert_eq!(ranked(EntityKind::Performer, Some("p1"), "p1"), Some(1));
+        assert_eq!(ranked(EntityKind::Department, None, "p1"), Some(3), "dept-1, dept-2 and p1");
+    }
 }

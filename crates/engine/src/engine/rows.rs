@@ -74,7 +74,7 @@ impl Engine {
         self.quarters_open.remove(&p.start);
         let mut sellers: Vec<u32> =
             (0..self.sellers.len() as u32).filter(|s| self.sellers[*s as usize].months.range(p.start..p.end).next().is_some()).collect();
-        sellers.sort_unstable_by(|a, b| self.sellers[*a as usize].id.cmp(&self.sellers[*b as usize].id));
+        self.sort_entities(&mut sellers);
         for s in sellers {
             let cur = self.sum(s, p);
             let row = self.build_row(s, p, &cur, true);
@@ -97,9 +97,20 @@ impl Engine {
     /// Sellers with data in a period, ordered by seller id so output order never depends on arrival.
     fn sellers_in(&self, p: Period) -> Vec<u32> {
         let mut sellers: Vec<u32> = self.active.range(p.start..p.end).flat_map(|(_, v)| v.iter().copied()).collect();
-        sellers.sort_unstable_by(|a, b| self.sellers[*a as usize].id.cmp(&self.sellers[*b as usize].id));
+        self.sort_entities(&mut sellers);
         sellers.dedup();
         sellers
+    }
+
+    /// Orders sellers by id; entities sharing an id (a department and a performer, a performer
+    /// in two departments) by kind and department, so that they never interleave (`dedup` would
+    /// leave repeats) and their order does not depend on arrival either.
+    fn sort_entities(&self, sellers: &mut [u32]) {
+        let key = |s: &u32| {
+            let s = &self.sellers[*s as usize];
+            (&s.id, s.kind, &s.parent)
+        };
+        sellers.sort_unstable_by(|a, b| key(a).cmp(&key(b)).then(a.cmp(b)));
     }
 
     /// Emits the final rows of a window: for every seller with net content in it, and for
