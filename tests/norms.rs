@@ -98,7 +98,7 @@ fn suggestions_are_the_nearest_rank_cells_and_pass_at_least_the_pass_rate() {
 
     let cells = month_cells(&out.join("windows.ndjson"), 20);
     let mut expected = BTreeMap::new();
-    for metric in quality_engine::methodology::MetricId::ALL.map(|m| m.as_str()) {
+    for metric in quality_engine::methodology::Standards::default().metrics().map(|m| m.as_str()) {
         let best = best_first(values(&cells, metric), metric);
         let n = best.len();
         if metric == "critic_followup_share" {

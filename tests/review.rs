@@ -95,7 +95,8 @@ fn planted_trends_are_found_and_every_figure_is_the_stored_rows() {
     assert_eq!(review["sellers"], 42);
     let standards = review["standards"].as_array().unwrap();
     let ids: Vec<&str> = standards.iter().map(|s| s["metric"].as_str().unwrap()).collect();
-    let reviewed: Vec<&str> = MetricId::ALL.iter().map(|m| m.as_str()).filter(|m| *m != "survey_coverage_share").collect();
+    let reviewed: Vec<&str> =
+        quality_engine::methodology::Standards::default().metrics().map(|m| m.as_str()).filter(|m| *m != "survey_coverage_share").collect();
     assert_eq!(ids, reviewed);
 
     let verdict = |metric: &str, seller: &str| -> String {

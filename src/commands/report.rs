@@ -3,8 +3,8 @@
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::ConfigFile;
-use crate::report::weekly::{self, IsoWeek};
 use crate::report::performer::{self, PerformerReport};
+use crate::report::weekly::{self, IsoWeek};
 use anyhow::{bail, Context, Result};
 use quality_engine::window::{Cadence, LocalDate};
 use std::io::Write;
@@ -85,7 +85,10 @@ fn explain_stored(file: &ConfigFile, rows: &mut [quality_engine::WindowRow]) -> 
     let standards = file.standards()?;
     for r in rows.iter_mut() {
         let Some(version) = standards.get(&r.standards_version) else {
-            bail!("the stored month was judged against standards version {:?}, which the config no longer has; add it back to explain the rating", r.standards_version)
+            bail!(
+                "the stored month was judged against standards version {:?}, which the config no longer has; add it back to explain the rating",
+                r.standards_version
+            )
         };
         let components = quality_engine::methodology::explain(&quality_engine::methodology::row_sums(r), &version.standards);
         if let Some(c) = r.composite.as_mut() {

@@ -228,8 +228,8 @@ pub fn compute(cells: &[Cell], standards: &Standards, cadence: Cadence, settings
         (Some(a), Some(b)) => Some((a.clone(), b.clone())),
         _ => None,
     };
-    let outcomes = MetricId::ALL
-        .into_iter()
+    let outcomes = standards
+        .metrics()
         .map(|m| {
             let values: Vec<f64> = eligible.iter().filter(|c| c.metric == m).map(|c| c.value).collect();
             analyse(m, &values, standards.get(m).target, settings)
@@ -372,11 +372,11 @@ mod tests {
         ];
         let s = Settings { pass_rate: 0.5, min_sample: 20, min_cells: 2 };
         let norms = compute(&cells, &Standards::default(), Cadence::Month, &s);
-        assert_eq!(norms.outcomes.len(), MetricId::ALL.len());
+        assert_eq!(norms.outcomes.len(), 13, "the marketplace profile's standards");
         assert_eq!(norms.periods, Some(("2025-01-01".into(), "2025-02-01".into())));
         let Outcome::Suggested(csi) = &norms.outcomes[0] else { panic!("{:?}", norms.outcomes[0]) };
         assert_eq!((csi.cells, csi.suggested, csi.passing_target, csi.passing_suggested), (2, 4.8, 1, 1));
         assert!(matches!(&norms.outcomes[MetricId::ResponseTimeAvg.index()], Outcome::Skipped { cells: 1, .. }));
-        assert!(norms.outcomes.iter().zip(MetricId::ALL).all(|(o, m)| o.metric() == m));
+        assert!(norms.outcomes.iter().zip(Standards::default().metrics()).all(|(o, m)| o.metric() == m));
     }
 }

@@ -97,7 +97,8 @@ impl PerformerReport {
         let row = match mine.as_slice() {
             [one] => *one,
             [] => {
-                let mut known: Vec<&str> = rows.iter().filter(of_month).filter(|r| r.entity == EntityKind::Performer).map(|r| &*r.seller_id).collect();
+                let mut known: Vec<&str> =
+                    rows.iter().filter(of_month).filter(|r| r.entity == EntityKind::Performer).map(|r| &*r.seller_id).collect();
                 known.sort();
                 known.dedup();
                 let shown: Vec<&str> = known.iter().take(20).copied().collect();
@@ -210,7 +211,10 @@ pub fn render_markdown(r: &PerformerReport) -> String {
         let _ = writeln!(w, "| {} | {value} | {} | {status} | {} |", s.metric.label(), format::value(s.metric, s.target), s.denominator);
     }
     if !r.questions.is_empty() {
-        let _ = writeln!(w, "\n## What clients said, question by question\n\n| question | your average | surveys | department average |\n|---|---:|---:|---:|");
+        let _ = writeln!(
+            w,
+            "\n## What clients said, question by question\n\n| question | your average | surveys | department average |\n|---|---:|---:|---:|"
+        );
         for q in &r.questions {
             let avg = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
             let _ = writeln!(w, "| {} | {} | {} | {} |", q.question_id, avg(q.average), q.surveys, avg(q.department_average));

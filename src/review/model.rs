@@ -168,7 +168,7 @@ impl Review {
     pub fn build(quarter: Quarter, timezone: chrono_tz::Tz, cells: &[FinalCell], standards: &Standards, settings: &Settings) -> Review {
         let index = QuarterCells::index(quarter, cells);
         let weeks: Vec<String> = quarter.weeks().iter().map(|w| w.to_string()).collect();
-        let reviewed = MetricId::ALL.into_iter().filter(|m| m.group() != Group::Programme);
+        let reviewed = standards.metrics().filter(|m| m.group() != Group::Programme);
         let standards = reviewed.map(|m| standard(&index, &weeks, m, standards, settings)).collect();
         Review {
             quarter: quarter.to_string(),

@@ -2,8 +2,8 @@
 
 use super::metric::MetricId;
 use super::standards::Standards;
-use serde::{Deserialize, Serialize};
 use crate::output::WindowRow;
+use serde::{Deserialize, Serialize};
 
 /// Score 0..1 of one metric from its numerator and denominator.
 ///
