@@ -57,6 +57,9 @@ struct Acc {
     overdue: i64,
 }
 
+/// One survey or NPS answer: time, main-question or NPS score, whether NPS, its id, the survey's answers.
+type Given = (i64, u8, bool, String, Vec<(String, u8)>);
+
 #[derive(Debug, Default)]
 struct Request {
     department: String,
@@ -65,8 +68,8 @@ struct Request {
     assignments: Vec<(i64, String)>,
     closures: Vec<(i64, String)>,
     reopens: Vec<i64>,
-    /// (time, survey overall score or NPS score, is NPS, feedback id, the survey's answers)
-    feedback: Vec<(i64, u8, bool, String, Vec<(String, u8)>)>,
+    /// Surveys and NPS answers about the request.
+    feedback: Vec<Given>,
 }
 
 /// Arrival-order verdicts (sections 1, 4, 15.2) and the accepted events' figures.
@@ -273,7 +276,7 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                 }
             }
         }
-        if due <= clock && !first_closure.is_some_and(|(c, _)| c <= due) {
+        if due <= clock && first_closure.as_ref().is_none_or(|(c, _)| *c > due) {
             put(&d, due, ON_TIME, 0, true);
         }
     }
