@@ -63,6 +63,7 @@ service profile's broken surveys).")]
     #[command(after_help = "Examples:
   quality-pipeline run --source file:events.ndjson --sink file:out/
   quality-pipeline generate | quality-pipeline run --source file:- --sink file:out/
+  quality-pipeline generate --profile service | quality-pipeline run --profile service --source file:- --sink file:out/
   quality-pipeline run --source kafka --sink clickhouse --brokers k1:9092 --group-id quality --clickhouse-url http://ch:8123
   quality-pipeline run --source kafka --sink clickhouse --backfill --stop-when-idle   # load history, then exit")]
     Run(Box<RunArgs>),
@@ -199,9 +200,9 @@ pub struct StreamArgs {
     pub trends: bool,
 }
 
-/// Which business a synthetic stream simulates.
+/// Which business: the engine's profile, and what a synthetic stream simulates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum GenerateProfile {
+pub enum ProfileArg {
     /// A marketplace: sellers, orders, messages, reviews, NPS, complaints.
     Marketplace,
     /// A service company: departments, performers, service requests, surveys, NPS.
@@ -212,8 +213,8 @@ pub enum GenerateProfile {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Which business to simulate.
-    #[arg(long, value_enum, default_value_t = GenerateProfile::Marketplace)]
-    pub profile: GenerateProfile,
+    #[arg(long, value_enum, default_value_t = ProfileArg::Marketplace)]
+    pub profile: ProfileArg,
     /// The stream.
     #[command(flatten)]
     pub stream: StreamArgs,
@@ -240,6 +241,15 @@ pub struct GenerateArgs {
     pub out: Option<PathBuf>,
 }
 
+impl From<ProfileArg> for quality_engine::methodology::Profile {
+    fn from(p: ProfileArg) -> Self {
+        match p {
+            ProfileArg::Marketplace => quality_engine::methodology::Profile::Marketplace,
+            ProfileArg::Service => quality_engine::methodology::Profile::Service,
+        }
+    }
+}
+
 /// The flags of the marketplace profile, which the service profile's flags exclude.
 const MARKETPLACE_ONLY: [&str; 3] = ["sellers", "orders_per_day", "trends"];
 
@@ -264,6 +274,9 @@ pub struct RunArgs {
     /// Override the config's allowed lateness (e.g. 48h).
     #[arg(long)]
     pub allowed_lateness: Option<String>,
+    /// Override the config's profile (`[engine] profile`): marketplace or service.
+    #[arg(long, value_enum)]
+    pub profile: Option<ProfileArg>,
     /// Also emit provisional rows of changed open windows every N events (file source).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub provisional_every: Option<u64>,
@@ -423,8 +436,8 @@ pub struct BackfillArgs {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Which business: a marketplace (default) or a service company (performers, departments, requests).
-    #[arg(long, value_enum, default_value_t = GenerateProfile::Marketplace, conflicts_with = "olist")]
-    pub profile: GenerateProfile,
+    #[arg(long, value_enum, default_value_t = ProfileArg::Marketplace, conflicts_with = "olist")]
+    pub profile: ProfileArg,
     /// The stream.
     #[command(flatten)]
     pub stream: StreamArgs,

@@ -2,7 +2,7 @@
 //! the last week's breaches and the escalations of the run, and writes the weekly report of
 //! the worst seller as HTML. Needs no servers.
 
-use crate::cli::{DemoArgs, GenerateProfile};
+use crate::cli::{DemoArgs, ProfileArg};
 use crate::config::ConfigFile;
 use crate::generate::generate;
 use crate::report::breach_table;
@@ -18,7 +18,7 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
     if let Some(dir) = args.olist.clone() {
         return olist(config, &args, &dir);
     }
-    if args.profile == GenerateProfile::Service {
+    if args.profile == ProfileArg::Service {
         return super::demo_service::run(config, &args);
     }
     let engine_config = ConfigFile::load(config)?.engine_config(args.timezone.as_deref(), None)?;

@@ -98,8 +98,13 @@ pub fn run(config: Option<&Path>, args: &DemoArgs) -> Result<()> {
         write_aligned(&mut text, &t);
         print!("{text}");
     }
-    println!("\nAll rows: quality-pipeline generate --profile service > service.ndjson && quality-pipeline run --config service.toml --source file:service.ndjson --sink file:out/");
-    println!("(service.toml: [engine] profile = \"service\")");
+    println!(
+        "\nAll rows: quality-pipeline generate --profile service --start {} --days {} --seed {} > service.ndjson && quality-pipeline run --profile service --source file:service.ndjson --sink file:out/",
+        cfg.start, cfg.days, cfg.seed
+    );
+    if let Some(p) = rows.iter().find(|r| r.entity == EntityKind::Performer) {
+        println!("Then one performer's rating, explained: quality-pipeline report --performer {} --month {month_name} --from out/", p.seller_id);
+    }
     Ok(())
 }
 

@@ -1,6 +1,6 @@
 //! `generate`: write a synthetic event stream as NDJSON.
 
-use crate::cli::{GenerateArgs, GenerateProfile};
+use crate::cli::{GenerateArgs, ProfileArg};
 use crate::config::{parse_timezone, ConfigFile};
 use crate::generate::{generate, service, Anomalies, GeneratorConfig, Question, ServiceConfig};
 use anyhow::{bail, Context, Result};
@@ -16,13 +16,13 @@ pub fn run(config: Option<&Path>, args: GenerateArgs) -> Result<()> {
     };
     let service_flags =
         [args.departments.is_some(), args.performers.is_some(), args.sites.is_some(), args.requests_per_day.is_some(), args.driver.is_some()];
-    if args.profile == GenerateProfile::Marketplace && service_flags.contains(&true) {
+    if args.profile == ProfileArg::Marketplace && service_flags.contains(&true) {
         bail!("--departments, --performers, --sites, --requests-per-day and --driver belong to the service profile: add --profile service");
     }
     // Clap cannot tell a default from a given value here: a marketplace flag given its default is harmless.
     let marketplace = GeneratorConfig::default();
     let shaped = args.stream.trends || args.stream.sellers != marketplace.sellers || args.stream.orders_per_day != marketplace.orders_per_seller_day;
-    if args.profile == GenerateProfile::Service && shaped {
+    if args.profile == ProfileArg::Service && shaped {
         bail!("--sellers, --orders-per-day and --trends shape the marketplace profile; the service profile takes --departments, --performers, --sites and --requests-per-day");
     }
     let out: Box<dyn Write> = match &args.out {
@@ -31,12 +31,12 @@ pub fn run(config: Option<&Path>, args: GenerateArgs) -> Result<()> {
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
     match args.profile {
-        GenerateProfile::Marketplace => {
+        ProfileArg::Marketplace => {
             let cfg = super::generator_config(&args.stream, tz);
             let lines = write_lines(&mut out, generate(&cfg))?;
             tracing::info!(lines, sellers = cfg.sellers, days = cfg.days, seed = cfg.seed, "generated");
         }
-        GenerateProfile::Service => {
+        ProfileArg::Service => {
             let cfg = service_config(&args, tz);
             let g = service::generate(&cfg);
             let driver = g.planted_driver();

@@ -18,7 +18,10 @@ use std::sync::Arc;
 
 /// Runs the pipeline described by `--source` and `--sink`.
 pub fn run(config: Option<&Path>, args: RunArgs) -> Result<()> {
-    let file = ConfigFile::load(config)?;
+    let mut file = ConfigFile::load(config)?;
+    if let Some(p) = args.profile {
+        file.engine.profile = p.into();
+    }
     let engine_config = file.engine_config(args.timezone.as_deref(), args.allowed_lateness.as_deref())?;
     let sink = parse_sink(&args.sink)?;
     match parse_source(&args.source)? {
