@@ -75,7 +75,7 @@ service profile's broken surveys).")]
     Produce(ProduceArgs),
     /// Generate a synthetic marketplace, run it, and print this week's breaches (no servers needed).
     #[command(
-        after_help = "Examples:\n  quality-pipeline demo --sellers 100 --seed 3\n  quality-pipeline demo --olist tests/data/olist --month 2018-01"
+        after_help = "Examples:\n  quality-pipeline demo --sellers 100 --seed 3\n  quality-pipeline demo --profile service --seed 3   # a service company: ratings, CSAT and NPS goals, key drivers\n  quality-pipeline demo --olist tests/data/olist --month 2018-01"
     )]
     Demo(DemoArgs),
     /// Create or upgrade the ClickHouse schema (idempotent; `run` also does it at start).
@@ -483,6 +483,9 @@ pub enum ImportSource {
 /// `bench` arguments.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
+    /// Which profile's stream and engine (service: the seller counts are performers, 20 per department).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Marketplace)]
+    pub profile: ProfileArg,
     /// Sellers in the memory run.
     #[arg(long, default_value_t = 10_000)]
     pub sellers: u32,

@@ -367,6 +367,7 @@ fn check_service(name: &str, tz: Tz, lines: &[String]) -> BTreeMap<String, usize
     assert!(cells().any(|c| c.metric == "on_time_closure_share" && c.overdue > 0), "[{name}] no overdue request");
     assert!(cells().any(|c| c.metric == "reopen_share" && c.num_milli > 0), "[{name}] no reopened request");
     // Every created request's client is known, so an eligible request is always covered: by an app rating or a request.
+    assert!(reference.rows.values().any(|r| r.excluded_feedback > 0), "[{name}] no disputed feedback");
     let coverage: i64 = cells().filter(|c| c.metric == "survey_coverage_share").map(|c| c.den).sum();
     assert!(coverage > 100, "[{name}] survey decisions: {coverage}");
     let asked: std::collections::BTreeSet<&str> = reference.rows.values().flat_map(|r| r.questions.keys().map(|q| q.as_str())).collect();

@@ -1,5 +1,10 @@
-//! The service-company profile end to end in memory: the key-driver analysis finds the driver
-//! the generator planted, and the company and department roll-ups are exact sums.
+//! The service-company profile end to end: the key-driver analysis finds the driver the
+//! generator planted, the company and department roll-ups are exact sums, and the binary's
+//! `demo --profile service` and `report --performer` explain ratings that add up.
+
+mod common;
+
+use common::{bin, ok};
 
 use quality_engine::methodology::{company_rows, EntityKind, MetricId, Profile, StandardsBook};
 use quality_engine::window::Cadence;
@@ -93,4 +98,60 @@ fn the_company_is_the_sum_of_its_departments_and_a_department_of_its_performers(
     let overall = company.questions.iter().find(|q| &*q.question_id == "overall").unwrap();
     let csat = company.metrics.iter().find(|c| c.metric == MetricId::CsatAvg).unwrap();
     assert_eq!((overall.surveys, overall.moments.sx), (csat.denominator, csat.numerator as i64), "the main question's sums are CSAT's");
+}
+
+#[test]
+fn the_performer_report_explains_the_stored_rating_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("service.ndjson");
+    let out = dir.path().join("out");
+    ok(bin().args(["generate", "--profile", "service", "--start", "2026-10-01", "--days", "35", "--seed", "5", "--out"]).arg(&events));
+    ok(bin()
+        .args(["run", "--profile", "service", "--source"])
+        .arg(format!("file:{}", events.display()))
+        .arg("--sink")
+        .arg(format!("file:{}", out.display())));
+    let windows = std::fs::read_to_string(out.join("windows.ndjson")).unwrap();
+    let stored: WindowRow = windows
+        .lines()
+        .map(|l| serde_json::from_str::<WindowRow>(l).unwrap())
+        .filter(|r| r.is_final && r.entity == EntityKind::Performer && &*r.seller_id == "perf-003" && r.cadence == Cadence::Month)
+        .find(|r| r.period_start.to_string() == "2026-10-01")
+        .expect("perf-003's final October row");
+    let rating = stored.composite.as_ref().unwrap();
+    let report = |format: &str| ok(bin().args(["report", "--performer", "perf-003", "--month", "2026-10", "--format", format, "--from"]).arg(&out));
+
+    let json: serde_json::Value = serde_json::from_str(&report("json")).unwrap();
+    assert_eq!(json["rating"].as_f64(), Some(rating.score));
+    assert_eq!(json["department_id"], "dept-01");
+    let points: f64 = json["components"].as_array().unwrap().iter().map(|c| c["points"].as_f64().unwrap()).sum();
+    assert!((points - rating.score).abs() < 1e-9, "the components add up to the rating: {points} vs {}", rating.score);
+    let ids: Vec<&str> = json["components"].as_array().unwrap().iter().map(|c| c["component"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["nps", "csat_satisfied_share", "csat_avg", "on_time_closure_share", "closure_time_avg", "reopen_share", "volume"]);
+    let rank = json["rank"].as_array().unwrap();
+    assert_eq!((rank[0].as_u64(), rank[1].as_u64()), (rating.rank.map(u64::from), rating.ranked_sellers.map(u64::from)));
+    assert_eq!(json["excluded_feedback"].as_i64(), Some(stored.excluded_feedback));
+
+    let md = report("md");
+    assert!(md.contains(&format!("rating **{:.1}** of 100", rating.score)), "{md}");
+    assert!(md.contains("| Requests closed |") && md.contains("Disputing a rating"), "{md}");
+    let html = report("html");
+    assert!(html.contains(&format!("data-field=\"rating\" data-value=\"{}\"", rating.score)), "{html}");
+    assert_eq!(html.matches("data-component=").count(), 7);
+
+    let fails = bin().args(["report", "--performer", "nobody", "--month", "2026-10", "--from"]).arg(&out).output().unwrap();
+    let err = String::from_utf8_lossy(&fails.stderr);
+    assert!(!fails.status.success() && err.contains("performers with one: perf-001"), "{err}");
+    let fails = bin().args(["report", "--performer", "perf-003", "--month", "October", "--from"]).arg(&out).output().unwrap();
+    assert!(String::from_utf8_lossy(&fails.stderr).contains("write it as YYYY-MM"));
+}
+
+#[test]
+fn the_service_demo_reports_goals_ratings_and_the_planted_driver() {
+    let text = ok(bin().args(["demo", "--profile", "service", "--seed", "3"]));
+    assert!(text.contains("Satisfied clients") && text.contains("(target 60%") && text.contains("NPS") && text.contains("(target 15,"), "{text}");
+    assert!(text.contains("Departments, 2026-10") && text.contains("Performers of dept-01"), "{text}");
+    let planted = text.split("the generator planted `").nth(1).and_then(|t| t.split('`').next()).expect("the planted driver is named");
+    let first = text.lines().skip_while(|l| !l.starts_with("rank ")).nth(1).expect("a key-driver table");
+    assert!(first.starts_with("1 ") && first.contains(planted), "the planted driver {planted} ranks first: {first}");
 }

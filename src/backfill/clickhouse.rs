@@ -72,6 +72,7 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
                 composite,
                 questions: Vec::new(),
                 drivers: Vec::new(),
+                excluded_feedback: 0,
             });
         }
     }

@@ -3,9 +3,9 @@
 //! Throughput counts parse + validate + window + aggregate, nothing else: the events are
 //! generated into memory first and row emission happens as windows close, as in production.
 
-use crate::cli::BenchArgs;
+use crate::cli::{BenchArgs, ProfileArg};
 use crate::config::ConfigFile;
-use crate::generate::{generate, GeneratorConfig};
+use crate::generate::{generate, service, GeneratorConfig, ServiceConfig};
 use anyhow::Result;
 use quality_engine::contract::decode;
 use quality_engine::{Engine, EngineConfig};
@@ -13,28 +13,71 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
+/// What a benchmark streams: a marketplace of N sellers, or a service company of N performers.
+#[derive(Debug, Clone)]
+enum Stream {
+    Marketplace(GeneratorConfig),
+    Service(ServiceConfig),
+}
+
+/// Performers per department in the service profile's benchmark streams.
+const PERFORMERS_PER_DEPARTMENT: u32 = 20;
+
+impl Stream {
+    fn new(profile: ProfileArg, entities: u32, days: u32, seed: u64, timezone: chrono_tz::Tz) -> Stream {
+        match profile {
+            ProfileArg::Marketplace => Stream::Marketplace(GeneratorConfig { sellers: entities, days, seed, timezone, ..GeneratorConfig::default() }),
+            ProfileArg::Service => Stream::Service(ServiceConfig {
+                departments: entities.div_ceil(PERFORMERS_PER_DEPARTMENT).max(1),
+                performers_per_department: entities.min(PERFORMERS_PER_DEPARTMENT).max(1),
+                days,
+                seed,
+                timezone,
+                ..ServiceConfig::default()
+            }),
+        }
+    }
+
+    fn lines(&self) -> Box<dyn Iterator<Item = String>> {
+        match self {
+            Stream::Marketplace(c) => Box::new(generate(c)),
+            Stream::Service(c) => Box::new(service::generate(c)),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Stream::Marketplace(c) => format!("{} sellers x {} days", c.sellers, c.days),
+            Stream::Service(c) => {
+                format!("{} performers in {} departments x {} days", c.departments * c.performers_per_department, c.departments, c.days)
+            }
+        }
+    }
+}
+
 /// Runs the memory run (unless skipped), then the throughput runs, and prints the figures.
 pub fn run(config: Option<&Path>, args: BenchArgs) -> Result<()> {
-    let engine_config = ConfigFile::load(config)?.engine_config(None, None)?;
-    let stream =
-        GeneratorConfig { sellers: args.sellers, days: args.days, seed: args.seed, timezone: engine_config.timezone, ..GeneratorConfig::default() };
+    let mut file = ConfigFile::load(config)?;
+    file.engine.profile = args.profile.into();
+    let engine_config = file.engine_config(None, None)?;
+    let tz = engine_config.timezone;
     if !args.throughput_only {
-        memory_run(&stream, &engine_config);
+        memory_run(&Stream::new(args.profile, args.sellers, args.days, args.seed, tz), &engine_config);
     }
-    for sellers in args.throughput_sellers {
-        throughput_run(&GeneratorConfig { sellers, ..stream.clone() }, &engine_config, args.events);
+    for n in args.throughput_sellers {
+        throughput_run(&Stream::new(args.profile, n, args.days, args.seed, tz), &engine_config, args.events);
     }
     Ok(())
 }
 
-fn memory_run(stream: &GeneratorConfig, config: &EngineConfig) {
-    println!("memory: streaming {} sellers x {} days through the engine ...", stream.sellers, stream.days);
+fn memory_run(stream: &Stream, config: &EngineConfig) {
+    println!("memory: streaming {} through the engine ...", stream.describe());
     let started = Instant::now();
     let mut engine = Engine::new(config.clone());
     let mut out = Vec::new();
     let (mut events, mut rows) = (0u64, 0u64);
     let mut peak_state = engine.state_sizes();
-    for line in generate(stream) {
+    for line in stream.lines() {
         engine.ingest(line.as_bytes());
         events += 1;
         if events % 100_000 == 0 {
@@ -67,17 +110,17 @@ fn memory_run(stream: &GeneratorConfig, config: &EngineConfig) {
     println!("memory: largest state seen: {}", serde_json::to_string(&peak_state).unwrap_or_default());
 }
 
-fn throughput_run(stream: &GeneratorConfig, config: &EngineConfig, n: usize) {
+fn throughput_run(stream: &Stream, config: &EngineConfig, n: usize) {
     let mut buf = Vec::with_capacity(n * 260);
     let mut ends = Vec::with_capacity(n);
-    for line in generate(stream).take(n) {
+    for line in stream.lines().take(n) {
         buf.extend_from_slice(line.as_bytes());
         ends.push(buf.len());
     }
     let lines = || ends.iter().scan(0usize, |start, &end| Some(&buf[std::mem::replace(start, end)..end]));
     println!(
-        "throughput, {} sellers: {} events ({:.0} MiB of NDJSON, {:.0} bytes/event) in memory, best of 3 runs",
-        stream.sellers,
+        "throughput, {}: {} events ({:.0} MiB of NDJSON, {:.0} bytes/event) in memory, best of 3 runs",
+        stream.describe(),
         ends.len(),
         buf.len() as f64 / 1048576.0,
         buf.len() as f64 / ends.len() as f64

@@ -62,6 +62,7 @@ pub fn convert(r: &WindowRow) -> Row {
         cells,
         composite: r.composite.as_ref().map(|c| Comp { score: c.score, rank: c.rank, ranked: c.ranked_sellers }),
         questions: r.questions.iter().map(|q| (q.question_id.to_string(), moments(&q.moments))).collect(),
+        excluded_feedback: r.excluded_feedback,
     }
 }
 
@@ -170,6 +171,9 @@ pub fn compare_row(engine: &Row, reference: &Row) -> Result<(), String> {
         if e.status != r.status {
             return Err(format!("{key} {m}.status: engine {} != reference {}\n  engine:    {e:?}\n  reference: {r:?}", e.status, r.status));
         }
+    }
+    if engine.excluded_feedback != reference.excluded_feedback {
+        return Err(format!("{key} excluded_feedback: engine {} != reference {}", engine.excluded_feedback, reference.excluded_feedback));
     }
     if engine.questions != reference.questions {
         return Err(format!("{key} questions: engine {:?} != reference {:?}", engine.questions, reference.questions));

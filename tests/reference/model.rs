@@ -623,6 +623,8 @@ pub struct Row {
     pub composite: Option<Comp>,
     /// Survey questions (service profile): id -> (n, sum x, sum y, sum x², sum y², sum xy) against the main question.
     pub questions: BTreeMap<String, [i64; 6]>,
+    /// Feedback excluded by disputes (service profile).
+    pub excluded_feedback: i64,
 }
 
 pub type Key = (String, String, NaiveDate);
@@ -791,7 +793,16 @@ impl Model {
                     });
                     rows.insert(
                         (seller.clone(), cadence.to_owned(), start),
-                        Row { seller: seller.clone(), cadence: cadence.to_owned(), start, end, cells, composite, questions: BTreeMap::new() },
+                        Row {
+                            seller: seller.clone(),
+                            cadence: cadence.to_owned(),
+                            start,
+                            end,
+                            cells,
+                            composite,
+                            questions: BTreeMap::new(),
+                            excluded_feedback: 0,
+                        },
                     );
                 }
                 // Competition ranking, by composite descending (1, 2, 2, 4).

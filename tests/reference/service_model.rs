@@ -232,6 +232,8 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
     let nps = |s: u8| (s >= 9) as i64 - (s <= 6) as i64;
     // Per entity and day: question id -> co-moment sums against the main question (15.6).
     let mut questions: BTreeMap<(String, NaiveDate), BTreeMap<String, [i64; 6]>> = BTreeMap::new();
+    // Per entity and day: feedback excluded by disputes, counted for whom it would have counted (15.5).
+    let mut excluded_count: BTreeMap<(String, NaiveDate), i64> = BTreeMap::new();
     let mut orphans = 0;
     for ((dept, _), r) in &requests {
         let Some((created, due)) = r.created else {
@@ -258,6 +260,7 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
             for (t, score, is_nps, id, answers) in &r.feedback {
                 let (t, score, is_nps) = (*t, *score, *is_nps);
                 if excluded.contains(&(dept.clone(), if is_nps { "nps" } else { "survey" }, id.clone())) {
+                    *excluded_count.entry((who.clone(), cal.day(t))).or_default() += 1;
                     continue;
                 }
                 if is_nps {
@@ -319,7 +322,11 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
     for (dept, t, score) in dept_nps {
         put(&format!("department:{dept}"), t, NPS, nps(score), false);
     }
-    let rows = rows(&days, &questions, &cal, clock, standards);
+    // An entity-day with nothing but excluded feedback still has a row (its count).
+    for (who, day) in excluded_count.keys() {
+        days.entry(who.clone()).or_default().entry(*day).or_insert([Acc::default(); N]);
+    }
+    let rows = rows(&days, &questions, &excluded_count, &cal, clock, standards);
     Reference { verdicts, rows, orphans }
 }
 
@@ -351,6 +358,7 @@ type Questions = BTreeMap<(String, NaiveDate), BTreeMap<String, [i64; 6]>>;
 fn rows(
     days: &BTreeMap<String, BTreeMap<NaiveDate, [Acc; N]>>,
     questions: &Questions,
+    excluded: &BTreeMap<(String, NaiveDate), i64>,
     cal: &Calendar,
     clock: i64,
     standards: &Standards,
@@ -456,7 +464,16 @@ fn rows(
                 qs.retain(|_, m| m[0] != 0);
                 rows.insert(
                     (entity.clone(), cadence.to_owned(), start),
-                    Row { seller: entity.clone(), cadence: cadence.to_owned(), start, end, cells, composite, questions: qs },
+                    Row {
+                        seller: entity.clone(),
+                        cadence: cadence.to_owned(),
+                        start,
+                        end,
+                        cells,
+                        composite,
+                        questions: qs,
+                        excluded_feedback: excluded.range((entity.clone(), start)..(entity.clone(), end)).map(|(_, n)| n).sum(),
+                    },
                 );
             }
             for (group, entity, score) in &scores {

@@ -46,9 +46,16 @@ pub struct WindowRow {
     /// Survey questions answered in the window (service profile), by question id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<QuestionCell>,
+    /// Feedback given in the window that accepted disputes excluded from every figure (service profile).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub excluded_feedback: i64,
     /// The key drivers of the overall impression, strongest first (service profile, monthly rows).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drivers: Vec<Driver>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// One survey question in one window: its average score, and the integer sums against the main

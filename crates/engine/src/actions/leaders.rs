@@ -88,6 +88,7 @@ mod tests {
             composite: Some(Composite { score, rank: None, ranked_sellers: None, components: Vec::new() }),
             questions: Vec::new(),
             drivers: Vec::new(),
+            excluded_feedback: 0,
         }
     }
 

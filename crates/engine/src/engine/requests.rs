@@ -130,7 +130,7 @@ impl Engine {
         if matches!(score, Score::Survey { .. }) && (r.rated == NONE || t < r.rated) {
             r.rated = t;
         }
-        r.feedback.push(Feedback { id, excluded, at: t, score, counted_for: NO_PERFORMER });
+        r.feedback.push(Feedback { id, excluded, at: t, score, counted_for: NO_PERFORMER, excluded_for: NO_PERFORMER });
         self.settle(key);
     }
 
@@ -247,27 +247,38 @@ impl Engine {
             self.requests.get_mut(&key).expect("present").counted_overdue = want.overdue;
         }
         for (i, f) in feedback.iter().enumerate() {
-            let target = if f.excluded { NO_PERFORMER } else { want.performer };
-            if f.counted_for == target || !self.is_open(f.at) {
+            // A counted item follows the owner; an excluded one counts nowhere but in the owner's excluded count.
+            let (scored, excluded) = if f.excluded { (NO_PERFORMER, want.performer) } else { (want.performer, NO_PERFORMER) };
+            if (f.counted_for, f.excluded_for) == (scored, excluded) || !self.is_open(f.at) {
                 continue;
             }
-            // The department counts what any performer counts: it changes only when the item
-            // starts or stops counting.
-            match (f.counted_for, target) {
-                (NO_PERFORMER, to) => {
-                    self.count_score(department, f.at, &f.score, 1);
-                    self.count_score(to, f.at, &f.score, 1);
-                }
-                (from, NO_PERFORMER) => {
-                    self.count_score(department, f.at, &f.score, -1);
-                    self.count_score(from, f.at, &f.score, -1);
-                }
-                (from, to) => {
-                    self.count_score(from, f.at, &f.score, -1);
-                    self.count_score(to, f.at, &f.score, 1);
-                }
-            }
-            self.requests.get_mut(&key).expect("present").feedback[i].counted_for = target;
+            self.shift(department, f.counted_for, scored, f.at, Some(&f.score));
+            self.shift(department, f.excluded_for, excluded, f.at, None);
+            let f = &mut self.requests.get_mut(&key).expect("present").feedback[i];
+            (f.counted_for, f.excluded_for) = (scored, excluded);
+        }
+    }
+
+    /// Moves a feedback item's contribution (its scores, or with `None` its place in the excluded
+    /// count) from one performer to another ([`NO_PERFORMER`]: none); the department counts it
+    /// whenever some performer does.
+    fn shift(&mut self, department: u32, from: u32, to: u32, at: i64, score: Option<&Score>) {
+        if from == to {
+            return;
+        }
+        let count = |e: &mut Engine, entity: u32, sign: i64| match score {
+            Some(s) => e.count_score(entity, at, s, sign),
+            None => e.day_accs(entity, at).excluded_feedback += sign,
+        };
+        if from != NO_PERFORMER {
+            count(self, from, -1);
+        }
+        if to != NO_PERFORMER {
+            count(self, to, 1);
+        }
+        let department_delta = (to != NO_PERFORMER) as i64 - (from != NO_PERFORMER) as i64;
+        if department_delta != 0 {
+            count(self, department, department_delta);
         }
     }
 

@@ -219,6 +219,7 @@ impl Engine {
             composite: month.then(|| composite(standards, cur)),
             drivers: if month { drivers(&questions) } else { Vec::new() },
             questions,
+            excluded_feedback: cur.excluded_feedback,
         }
     }
 }

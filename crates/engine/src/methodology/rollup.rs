@@ -79,6 +79,7 @@ pub fn company_rows(rows: &[WindowRow], standards: &VersionedStandards, company:
         for q in &r.questions {
             acc.question(&q.question_id).merge(&q.moments);
         }
+        acc.excluded_feedback += r.excluded_feedback;
     }
     let empty = DayAccs::default();
     sums.iter()
@@ -102,6 +103,7 @@ pub fn company_rows(rows: &[WindowRow], standards: &VersionedStandards, company:
                 composite: month.then(|| composite(&version.standards, cur)),
                 drivers: if month { drivers(&questions) } else { Vec::new() },
                 questions,
+                excluded_feedback: cur.excluded_feedback,
             }
         })
         .collect()

@@ -22,6 +22,8 @@ pub struct DayAccs {
     pub metrics: [Acc; METRIC_COUNT],
     /// Survey questions (service profile): each question's scores against the main question's, by question id.
     pub questions: Vec<(Box<str>, CoMoments)>,
+    /// Feedback given on the day and excluded by an accepted dispute.
+    pub excluded_feedback: i64,
     /// How many updates touched the day: the basis of provisional row versions.
     pub changes: u64,
     /// Changed since the last provisional flush.
@@ -31,7 +33,7 @@ pub struct DayAccs {
 impl DayAccs {
     /// Whether nothing is counted: every numerator, denominator and overdue count is zero.
     pub fn is_empty(&self) -> bool {
-        self.metrics.iter().all(|a| *a == Acc::default()) && self.questions.iter().all(|(_, m)| m.n == 0)
+        self.metrics.iter().all(|a| *a == Acc::default()) && self.questions.iter().all(|(_, m)| m.n == 0) && self.excluded_feedback == 0
     }
 
     /// The co-moments of one question, created empty on first use (kept sorted by id).
@@ -53,6 +55,7 @@ impl DayAccs {
             a.den += b.den;
             a.overdue += b.overdue;
         }
+        self.excluded_feedback += other.excluded_feedback;
         for (q, m) in &other.questions {
             self.question(q).merge(m);
         }

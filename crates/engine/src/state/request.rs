@@ -61,8 +61,10 @@ pub struct Feedback {
     pub at: i64,
     /// The score.
     pub score: Score,
-    /// The performer it is counted for, [`NO_PERFORMER`] while it waits for the request's creation.
+    /// The performer it is counted for, [`NO_PERFORMER`] while it waits for the request's creation (or is excluded).
     pub counted_for: u32,
+    /// The performer whose excluded-feedback count holds it (excluded items only).
+    pub excluded_for: u32,
 }
 
 /// One request, from its first event until its state expires.
