@@ -131,6 +131,7 @@ fn the_performer_report_explains_the_stored_rating_in_every_format() {
     let rank = json["rank"].as_array().unwrap();
     assert_eq!((rank[0].as_u64(), rank[1].as_u64()), (rating.rank.map(u64::from), rating.ranked_sellers.map(u64::from)));
     assert_eq!(json["excluded_feedback"].as_i64(), Some(stored.excluded_feedback));
+    assert!(windows.lines().any(|l| l.contains("\"excluded_feedback\":")), "the stream has disputed feedback");
 
     let md = report("md");
     assert!(md.contains(&format!("rating **{:.1}** of 100", rating.score)), "{md}");

@@ -70,7 +70,10 @@ fn performer_report(file: &ConfigFile, performer: &str, args: &ReportArgs) -> Re
             rows
         }
     };
-    let report = PerformerReport::build(&rows, performer, args.department.as_deref(), month)?;
+    let mut report = PerformerReport::build(&rows, performer, args.department.as_deref(), month)?;
+    if args.from.is_none() {
+        report.excluded_feedback = None;
+    }
     let text = match args.format {
         ReportFormat::Md => performer::render_markdown(&report),
         ReportFormat::Html => performer::render_html(&report),

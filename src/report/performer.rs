@@ -35,8 +35,9 @@ pub struct PerformerReport {
     pub questions: Vec<QuestionLine>,
     /// The department's rating, rank among departments, and the questions to fix first.
     pub department: DepartmentLine,
-    /// Surveys and NPS answers of the month excluded from every figure by accepted disputes.
-    pub excluded_feedback: i64,
+    /// Surveys and NPS answers of the month excluded from every figure by accepted disputes
+    /// (null when read from ClickHouse, whose tables do not keep the count).
+    pub excluded_feedback: Option<i64>,
     /// How to dispute a client's rating.
     pub dispute: &'static str,
 }
@@ -150,7 +151,7 @@ impl PerformerReport {
                 rank: rank(dept.and_then(|d| d.composite.as_ref())),
                 fix_first: dept.map(|d| d.drivers.iter().filter(|x| x.fix_first).map(|x| x.question_id.to_string()).collect()).unwrap_or_default(),
             },
-            excluded_feedback: row.excluded_feedback,
+            excluded_feedback: Some(row.excluded_feedback),
             dispute: DISPUTE,
         })
     }
@@ -233,11 +234,10 @@ pub fn render_markdown(r: &PerformerReport) -> String {
     if !r.department.fix_first.is_empty() {
         let _ = writeln!(w, "\nFix first (what moves clients' overall impression most and scores lowest): {}", r.department.fix_first.join(", "));
     }
-    let _ = writeln!(
-        w,
-        "\n## Disputing a rating\n\n{}\n\nExcluded this month after accepted disputes: {} feedback item(s).",
-        r.dispute, r.excluded_feedback
-    );
+    let _ = writeln!(w, "\n## Disputing a rating\n\n{}", r.dispute);
+    if let Some(n) = r.excluded_feedback {
+        let _ = writeln!(w, "\nExcluded this month after accepted disputes: {n} feedback item(s).");
+    }
     out
 }
 
@@ -325,13 +325,14 @@ pub fn render_html(r: &PerformerReport) -> String {
     if !r.department.fix_first.is_empty() {
         let _ = writeln!(w, "<p>Department's fix-first questions: <b>{}</b></p>", esc(&r.department.fix_first.join(", ")));
     }
-    let _ = writeln!(
-        w,
-        "<h2>Disputing a rating</h2>\n<p>{}</p>\n<p>Excluded this month after accepted disputes: <b data-field=\"excluded_feedback\" data-value=\"{}\">{}</b> feedback item(s).</p>\n</body></html>",
-        esc(r.dispute),
-        r.excluded_feedback,
-        r.excluded_feedback
-    );
+    let _ = writeln!(w, "<h2>Disputing a rating</h2>\n<p>{}</p>", esc(r.dispute));
+    if let Some(n) = r.excluded_feedback {
+        let _ = writeln!(
+            w,
+            "<p>Excluded this month after accepted disputes: <b data-field=\"excluded_feedback\" data-value=\"{n}\">{n}</b> feedback item(s).</p>"
+        );
+    }
+    let _ = writeln!(w, "</body></html>");
     out
 }
 
