@@ -116,7 +116,7 @@ fn the_performer_report_explains_the_stored_rating_in_every_format() {
         .lines()
         .map(|l| serde_json::from_str::<WindowRow>(l).unwrap())
         .filter(|r| r.is_final && r.entity == EntityKind::Performer && &*r.seller_id == "perf-003" && r.cadence == Cadence::Month)
-        .find(|r| r.period_start.to_string() == "2026-10-01")
+        .find(|r| r.period_start == quality_engine::window::LocalDate::parse("2026-10-01").unwrap())
         .expect("perf-003's final October row");
     let rating = stored.composite.as_ref().unwrap();
     let report = |format: &str| ok(bin().args(["report", "--performer", "perf-003", "--month", "2026-10", "--format", format, "--from"]).arg(&out));

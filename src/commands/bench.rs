@@ -29,7 +29,7 @@ impl Stream {
             ProfileArg::Marketplace => Stream::Marketplace(GeneratorConfig { sellers: entities, days, seed, timezone, ..GeneratorConfig::default() }),
             ProfileArg::Service => Stream::Service(ServiceConfig {
                 departments: entities.div_ceil(PERFORMERS_PER_DEPARTMENT).max(1),
-                performers_per_department: entities.min(PERFORMERS_PER_DEPARTMENT).max(1),
+                performers_per_department: entities.clamp(1, PERFORMERS_PER_DEPARTMENT),
                 days,
                 seed,
                 timezone,

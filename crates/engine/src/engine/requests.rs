@@ -449,7 +449,7 @@ mod tests {
     use crate::contract::{Answer, Channel, ClosedIn, Event, EventBody, RejectReason, Timestamp};
     use crate::methodology::{EntityKind, MetricId, Profile, Standards, VersionedStandards};
     use crate::output::{Output, Verdict, WindowRow};
-    use crate::window::Cadence;
+    use crate::window::{Cadence, LocalDate};
     use crate::{Engine, EngineConfig};
 
     fn engine() -> Engine {
@@ -525,13 +525,17 @@ mod tests {
         out.iter()
             .filter_map(|o| match o {
                 Output::Row(r)
-                    if r.is_final && r.entity == entity && &*r.seller_id == id && r.cadence == cadence && r.period_start.to_string() == start =>
+                    if r.is_final
+                        && r.entity == entity
+                        && &*r.seller_id == id
+                        && r.cadence == cadence
+                        && r.period_start == LocalDate::parse(start).unwrap() =>
                 {
                     Some(r)
                 }
                 _ => None,
             })
-            .last()
+            .next_back()
             .unwrap_or_else(|| panic!("no final {entity:?} {id} {cadence} {start} row"))
     }
 
