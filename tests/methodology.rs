@@ -291,3 +291,48 @@ fn a_further_reply_after_the_message_was_forgotten_changes_nothing() {
     let week = final_row(&out, "s1", Cadence::Week, "2026-11-16");
     assert_eq!(cell(week, MetricId::ResponseTimeAvg).denominator, 1, "only the first reply counts");
 }
+
+/// Section 15.4: on-time closure of 80 % on 50 requests against the 90 % norm scores
+/// ((50 x 0.8 + 10 x 0.9) / 60 - 0.5) / 0.5 = 0.633, i.e. 12.7 of its 20 points; the points of
+/// all components add up to the rating.
+#[test]
+fn a_service_ratings_components_add_up_as_documented() {
+    use quality_engine::methodology::{composite_score, explain, Profile, Standards};
+    let standards = Standards::for_profile(Profile::Service);
+    let mut accs = [(0, 0); quality_engine::methodology::METRIC_COUNT];
+    accs[MetricId::OnTimeClosureShare.index()] = (40, 50);
+    let parts = explain(&accs, &standards);
+    let on_time = parts.iter().find(|c| c.component == "on_time_closure_share").unwrap();
+    assert!((on_time.score - 0.6333333333333333).abs() < 1e-12 && (on_time.points - 12.666666666666666).abs() < 1e-9, "{on_time:?}");
+    assert!((on_time.weight - 0.2).abs() < 1e-12);
+    let volume = parts.iter().find(|c| c.component == "volume").unwrap();
+    assert_eq!((volume.value, volume.score), (Some(50.0), 50.0 / 60.0));
+    let total: f64 = parts.iter().map(|c| c.points).sum();
+    assert!((total - composite_score(&accs, &standards)).abs() < 1e-9);
+}
+
+/// Section 15.2: a survey with more than 5 answers, without the main question, or with a score
+/// outside 1..5 is rejected with its reason and field.
+#[test]
+fn surveys_outside_the_programme_rules_are_rejected_with_their_reason() {
+    let survey = |answers: serde_json::Value| {
+        event(
+            "s",
+            "survey.answered",
+            "2026-11-16T10:00:00+03:00",
+            "dept-1",
+            json!({"survey_id": "v", "request_id": "r", "client_id": "c", "channel": "app", "answers": answers}),
+        )
+    };
+    let reject = |line: String| match quality_engine::contract::decode(line.as_bytes()) {
+        Err(r) => (r.reason, r.field),
+        Ok(e) => panic!("accepted {e:?}"),
+    };
+    let q = |id: &str, score: i64| json!({"question_id": id, "score": score});
+    let six = json!([q("overall", 5), q("a", 4), q("b", 4), q("c", 4), q("d", 4), q("e", 4)]);
+    assert_eq!(reject(survey(six)), (RejectReason::OutOfRange, Some("answers")));
+    assert_eq!(reject(survey(json!([q("quality", 4)]))), (RejectReason::MissingField, Some("answers.overall")));
+    assert_eq!(reject(survey(json!([q("overall", 6)]))), (RejectReason::OutOfRange, Some("answers.score")));
+    assert_eq!(reject(survey(json!([q("overall", 0)]))), (RejectReason::OutOfRange, Some("answers.score")));
+    assert!(quality_engine::contract::decode(survey(json!([q("overall", 5), q("quality", 1)])).as_bytes()).is_ok());
+}
