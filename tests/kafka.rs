@@ -34,23 +34,30 @@ struct World {
 }
 
 impl World {
-    /// Topics with `partitions` partitions and a generated stream (with every anomaly).
+    /// Topics with `partitions` partitions and a generated marketplace stream (with every anomaly).
     fn new(name: &str, partitions: u32, sellers: u32, days: u32) -> World {
+        World::with(name, partitions, "", &["--sellers", &sellers.to_string(), "--days", &days.to_string()])
+    }
+
+    /// The same for a service company's stream (4 departments), run in the service profile.
+    fn service(name: &str, partitions: u32, days: u32) -> World {
+        World::with(name, partitions, "[engine]\nprofile = \"service\"\n", &["--profile", "service", "--days", &days.to_string()])
+    }
+
+    fn with(name: &str, partitions: u32, engine: &str, generate: &[&str]) -> World {
         let dir = tempfile::tempdir().unwrap();
         let name = format!("{name}_{}", std::process::id());
         let config = dir.path().join("quality.toml");
         std::fs::write(
             &config,
             format!(
-                "[kafka]\nbrokers = \"{}\"\ngroup_id = \"{name}\"\norders_topic = \"{name}.orders\"\nmessages_topic = \"{name}.messages\"\nfeedback_topic = \"{name}.feedback\"\ndead_letter_topic = \"{name}.dead\"\nescalation_topic = \"{name}.esc\"\nsurvey_topic = \"{name}.survey\"\nidle_timeout = \"3s\"\ncommit_interval = \"500ms\"\n",
+                "{engine}[kafka]\nbrokers = \"{}\"\ngroup_id = \"{name}\"\norders_topic = \"{name}.orders\"\nmessages_topic = \"{name}.messages\"\nfeedback_topic = \"{name}.feedback\"\ndead_letter_topic = \"{name}.dead\"\nescalation_topic = \"{name}.esc\"\nsurvey_topic = \"{name}.survey\"\nidle_timeout = \"3s\"\ncommit_interval = \"500ms\"\n",
                 kafka_bootstrap()
             ),
         )
         .unwrap();
         let events = dir.path().join("events.ndjson");
-        ok(bin()
-            .args(["generate", "--sellers", &sellers.to_string(), "--days", &days.to_string(), "--seed", "5", "--start", "2025-03-03", "--out"])
-            .arg(&events));
+        ok(bin().arg("generate").args(generate).args(["--seed", "5", "--start", "2025-03-03", "--out"]).arg(&events));
         let w = World { name, dir, config, events, url: clickhouse_url().to_owned() };
         ok(w.cmd().args(["topics", "--partitions", &partitions.to_string()]));
         w
@@ -318,6 +325,26 @@ async fn a_kafka_run_lands_exactly_the_file_replay_and_a_restart_reads_nothing_a
     wait(w.instance("second.log", &w.url), "the restarted pipeline");
     assert_eq!(w.records("second.log"), 0, "a restart resumes at the checkpoint instead of replaying the topics");
     w.assert_exact(&w.url).await;
+}
+
+/// Section 15: a service company's stream (requests on the orders topic, surveys on the
+/// feedback topic, keyed by department) goes through the same Kafka path to the same rows as
+/// its file replay: departments, performers ranked within their department, critics, survey
+/// requests and dead letters.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_company_stream_lands_exactly_the_file_replay() {
+    let w = World::service("service", 3, 21);
+    wait(w.produce(false), "produce");
+    wait(w.instance("first.log", &w.url), "the pipeline");
+    assert_eq!(w.records("first.log"), w.line_count() as u64, "every record consumed once");
+    w.assert_exact(&w.url).await;
+    let c = Client::default().with_url(&w.url);
+    for (entity, table) in [("performer", "window_month"), ("department", "window_week"), ("performer", "window_day")] {
+        let sql = format!("SELECT count() FROM {}.{table} FINAL WHERE entity = '{entity}'", w.db());
+        assert!(count(&c, &sql).await > 0, "{table} has {entity} rows");
+    }
+    let sql = format!("SELECT count() FROM {}.survey_requests FINAL", w.db());
+    assert!(count(&c, &sql).await > 0, "requests get survey requests");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -23,7 +23,7 @@ pub struct Layout {
 pub fn topic_for(event_type: &str) -> usize {
     match event_type.split_once('.').map(|(family, _)| family) {
         Some("message" | "inquiry" | "answer") => 1,
-        Some("review" | "nps" | "critic") => 2,
+        Some("review" | "nps" | "critic" | "survey" | "feedback") => 2,
         _ => 0,
     }
 }
