@@ -22,7 +22,11 @@ fn months(seed: u64) -> (Vec<WindowRow>, &'static str, EngineConfig) {
     let rows = out
         .into_iter()
         .filter_map(|o| match o {
-            Output::Row(r) if r.is_final && r.cadence == Cadence::Month && r.period_start == quality_engine::window::LocalDate::parse("2026-09-01").unwrap() => Some(r),
+            Output::Row(r)
+                if r.is_final && r.cadence == Cadence::Month && r.period_start == quality_engine::window::LocalDate::parse("2026-09-01").unwrap() =>
+            {
+                Some(r)
+            }
             _ => None,
         })
         .collect();
