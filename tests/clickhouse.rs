@@ -1,7 +1,8 @@
 //! The ClickHouse sink against the real ClickHouse engine: schema migrations (and an upgrade
 //! that keeps the stored rows as sellers' rows), a file replay landing exactly the file sink's
 //! rows for the marketplace and for the service profile (departments and performers, ranks
-//! included), an outage in the middle of a run, and a clear error when the server is unreachable.
+//! included; survey-question sums, the `key_drivers` view equal to the engine's drivers, critics'
+//! sites), an outage in the middle of a run, and a clear error when the server is unreachable.
 
 mod common;
 
@@ -188,6 +189,8 @@ async fn migrations_create_the_schema_once() {
         "leaders",
         "incentives",
         "incentive_tiers",
+        "survey_questions",
+        "key_drivers",
     ] {
         assert_eq!(count(&c, &format!("SELECT count() FROM system.tables WHERE database = '{db}' AND name = '{t}'")).await, 1, "{t}");
     }
@@ -337,6 +340,7 @@ async fn a_replay_lands_the_file_sinks_rows_and_dead_letters() {
     assert_eq!(count(&c, "SELECT count() FROM dead_letters FINAL").await, dead);
     let months = count(&c, "SELECT count() FROM performer_rating WHERE rank IS NOT NULL").await;
     assert!(months > 0, "monthly ratings with ranks");
+    assert_eq!(count(&c, "SELECT count() FROM survey_questions").await, 0, "the marketplace asks no survey questions");
 }
 
 /// Events that make ids meet in the service stream: performer perf-001 (of dept-01) also closes
@@ -378,19 +382,38 @@ fn with_colliding_ids(events: &Path) {
     std::fs::write(events, lines.join("\n") + "\n").unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_service_replay_lands_departments_and_performers_with_their_ranks() {
-    let (url, db) = (clickhouse_url(), database("service"));
+/// The service stream of these tests (ids colliding as in [`with_colliding_ids`]) run into the
+/// file sink and replayed `runs` times into ClickHouse database `db` (a replay re-sends
+/// identical upserts).
+struct ServiceReplay {
+    _dir: tempfile::TempDir,
+    /// The config file that selects the service profile.
+    config: String,
+    /// The file sink's directory.
+    out: std::path::PathBuf,
+}
+
+fn service_replay(url: &str, db: &str, runs: usize) -> ServiceReplay {
     let dir = tempfile::tempdir().unwrap();
     let events = dir.path().join("service.ndjson");
     ok(bin().args(["generate", "--profile", "service", "--days", "21", "--seed", "3", "--out"]).arg(&events));
     with_colliding_ids(&events);
     let config = dir.path().join("service.toml");
     std::fs::write(&config, "[engine]\nprofile = \"service\"\n").unwrap();
-    let config = config.to_str().unwrap();
+    let config = config.to_str().unwrap().to_owned();
     let out = dir.path().join("out");
-    ok(bin().args(["--config", config, "run", "--source", &format!("file:{}", events.display()), "--sink", &format!("file:{}", out.display())]));
-    replay_into_clickhouse(&events, url, &db, &["--config", config]);
+    ok(bin().args(["--config", &config, "run", "--source", &format!("file:{}", events.display()), "--sink", &format!("file:{}", out.display())]));
+    for _ in 0..runs {
+        replay_into_clickhouse(&events, url, db, &["--config", &config]);
+    }
+    ServiceReplay { _dir: dir, config, out }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_replay_lands_departments_and_performers_with_their_ranks() {
+    let (url, db) = (clickhouse_url(), database("service"));
+    let replay = service_replay(url, &db, 1);
+    let (config, out) = (replay.config.as_str(), &replay.out);
     let c = client(url, &db);
 
     let windows = out.join("windows.ndjson");
@@ -460,6 +483,187 @@ async fn a_service_replay_lands_departments_and_performers_with_their_ranks() {
     assert_same(&from_file(&windows), &from_clickhouse(&c).await);
     assert_eq!(ratings_from_clickhouse(&c).await, ratings_from_file(&windows));
     assert_eq!(count(&c, "SELECT count() FROM composite_month FINAL WHERE version = 4611686018427387905").await, ratings.len() as u64);
+    // The question sums come along with their rows' new version.
+    let questions = questions_from_file(&windows);
+    assert_eq!(questions_from_clickhouse(&c).await, questions);
+    assert!(questions.values().all(|q| q.version == 4611686018427387905), "backfilled once in both stores");
+}
+
+/// One survey question of one window, as the `survey_questions` table and the file sink's rows
+/// (their `questions`) both give it.
+#[derive(Debug, Clone, PartialEq, Row, Deserialize)]
+struct QuestionSums {
+    entity: String,
+    department_id: String,
+    seller_id: String,
+    cadence: String,
+    period_start: String,
+    period_end: String,
+    question_id: String,
+    surveys: i64,
+    sum_score: i64,
+    sum_overall: i64,
+    sum_score_sq: i64,
+    sum_overall_sq: i64,
+    sum_cross: i64,
+    is_final: bool,
+    version: u64,
+}
+
+/// (entity, department_id, seller_id, cadence, period_start, question_id).
+type QuestionKey = Key;
+
+impl QuestionSums {
+    fn key(&self) -> QuestionKey {
+        let q = self.clone();
+        (q.entity, q.department_id, q.seller_id, q.cadence, q.period_start, q.question_id)
+    }
+}
+
+/// The latest line of every window of a file sink's `windows.ndjson`.
+fn latest_rows(windows: &Path) -> Vec<quality_engine::WindowRow> {
+    let mut latest = BTreeMap::new();
+    for line in std::fs::read_to_string(windows).unwrap().lines() {
+        let r: quality_engine::WindowRow = serde_json::from_str(line).unwrap();
+        let key = (r.entity.as_str(), r.department_id.clone(), r.seller_id.clone(), r.cadence, r.period_start);
+        // Later lines are later versions of the window: their questions replace the earlier ones.
+        latest.insert(key, r);
+    }
+    latest.into_values().collect()
+}
+
+fn questions_from_file(windows: &Path) -> BTreeMap<QuestionKey, QuestionSums> {
+    let mut out = BTreeMap::new();
+    for r in latest_rows(windows) {
+        for q in &r.questions {
+            let m = q.moments;
+            let sums = QuestionSums {
+                entity: r.entity.as_str().into(),
+                department_id: r.department_id.as_deref().unwrap_or_default().into(),
+                seller_id: r.seller_id.to_string(),
+                cadence: r.cadence.as_str().into(),
+                period_start: r.period_start.to_string(),
+                period_end: r.period_end.to_string(),
+                question_id: q.question_id.to_string(),
+                surveys: q.surveys,
+                sum_score: m.sx,
+                sum_overall: m.sy,
+                sum_score_sq: m.sxx,
+                sum_overall_sq: m.syy,
+                sum_cross: m.sxy,
+                is_final: r.is_final,
+                version: r.version,
+            };
+            assert_eq!(m.n, q.surveys);
+            out.insert(sums.key(), sums);
+        }
+    }
+    out
+}
+
+async fn questions_from_clickhouse(client: &Client) -> BTreeMap<QuestionKey, QuestionSums> {
+    let rows: Vec<QuestionSums> = client
+        .query(
+            "SELECT entity, department_id, seller_id, cadence, toString(period_start) AS period_start, toString(period_end) AS period_end, \
+             question_id, surveys, sum_score, sum_overall, sum_score_sq, sum_overall_sq, sum_cross, is_final, version FROM survey_questions FINAL",
+        )
+        .fetch_all()
+        .await
+        .expect("the survey_questions table answers");
+    rows.into_iter().map(|q| (q.key(), q)).collect()
+}
+
+/// One question's place among the drivers of a department or the company in a month, as the
+/// `key_drivers` view gives it.
+#[derive(Debug, Clone, PartialEq, Row, Deserialize)]
+struct KeyDriver {
+    entity: String,
+    seller_id: String,
+    period_start: String,
+    question_id: String,
+    sample: i64,
+    mean_score: f64,
+    correlation: Option<f64>,
+    reliable: bool,
+    rank: Option<u32>,
+    fix_first: bool,
+}
+
+/// The engine's drivers of monthly rows, keyed like the view's: (entity, seller_id, period_start, question_id).
+fn drivers_of<'a>(
+    rows: impl Iterator<Item = &'a quality_engine::WindowRow>,
+) -> BTreeMap<(String, String, String, String), quality_engine::methodology::Driver> {
+    let mut out = BTreeMap::new();
+    for r in rows.filter(|r| r.cadence == quality_engine::window::Cadence::Month && r.is_final) {
+        for d in &r.drivers {
+            out.insert((r.entity.as_str().to_owned(), r.seller_id.to_string(), r.period_start.to_string(), d.question_id.to_string()), d.clone());
+        }
+    }
+    out
+}
+
+fn assert_same_drivers(engine: &BTreeMap<(String, String, String, String), quality_engine::methodology::Driver>, view: &[KeyDriver]) {
+    let view: BTreeMap<(String, String, String, String), &KeyDriver> =
+        view.iter().map(|d| ((d.entity.clone(), d.seller_id.clone(), d.period_start.clone(), d.question_id.clone()), d)).collect();
+    assert!(!engine.is_empty());
+    assert_eq!(engine.keys().collect::<Vec<_>>(), view.keys().collect::<Vec<_>>(), "the same groups and questions");
+    let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= 1e-9,
+        (a, b) => a == b,
+    };
+    for (k, e) in engine {
+        let v = view[k];
+        assert_eq!((v.sample, v.rank, v.reliable, v.fix_first), (e.sample, e.rank, e.reliable, e.fix_first), "{k:?}: {v:?} vs {e:?}");
+        assert!(close(Some(v.mean_score), e.mean_score) && close(v.correlation, e.correlation), "{k:?}: {v:?} vs {e:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_replay_stores_the_question_sums_and_the_key_drivers_are_the_engines() {
+    use quality_engine::methodology::{company_rows, EntityKind, Profile, StandardsBook};
+    let (url, db) = (clickhouse_url(), database("drivers"));
+    // Twice: the question rows are upserts like the window rows.
+    let replay = service_replay(url, &db, 2);
+    let c = client(url, &db);
+    let windows = replay.out.join("windows.ndjson");
+
+    // Every entity and cadence: the table holds the file rows' question sums, version and finality.
+    let questions = questions_from_file(&windows);
+    assert_eq!(questions_from_clickhouse(&c).await, questions);
+    let kinds: std::collections::BTreeSet<(&str, &str)> = questions.keys().map(|k| (k.0.as_str(), k.3.as_str())).collect();
+    assert_eq!(kinds.len(), 2 * 6, "departments and performers, every cadence: {kinds:?}");
+    assert!(questions.keys().any(|k| k.5 == "overall") && questions.keys().any(|k| k.5 != "overall"));
+
+    let drivers: Vec<KeyDriver> = c
+        .query(
+            "SELECT entity, seller_id, toString(period_start) AS period_start, question_id, sample, mean_score, correlation, reliable, rank, \
+             fix_first FROM key_drivers",
+        )
+        .fetch_all()
+        .await
+        .expect("the key_drivers view answers");
+    let (departments, company): (Vec<KeyDriver>, Vec<KeyDriver>) = drivers.into_iter().partition(|d| d.entity == "department");
+    assert!(company.iter().all(|d| d.entity == "company" && d.seller_id == "company"), "{company:?}");
+
+    // Departments: the drivers of the department month rows.
+    let rows = latest_rows(&windows);
+    assert_same_drivers(&drivers_of(rows.iter().filter(|r| r.entity == EntityKind::Department)), &departments);
+    // The company: the departments' sums added up, as the engine's company roll-up.
+    let standards = StandardsBook::default().resolve(Profile::Service).unwrap();
+    let company_months = company_rows(&rows, &standards, "company");
+    assert_same_drivers(&drivers_of(company_months.iter()), &company);
+    assert!(company.iter().any(|d| d.rank == Some(1)) && departments.iter().any(|d| d.fix_first), "{company:?}");
+
+    // Critics carry the request's site.
+    let mut sites = BTreeMap::new();
+    for line in std::fs::read_to_string(replay.out.join("critics.ndjson")).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        sites.insert(v["critic_id"].as_str().unwrap().to_owned(), v["site_id"].as_str().unwrap_or_default().to_owned());
+    }
+    let stored: BTreeMap<String, String> =
+        c.query("SELECT critic_id, site_id FROM critics FINAL").fetch_all::<(String, String)>().await.unwrap().into_iter().collect();
+    assert_eq!(stored, sites);
+    assert!(stored.values().filter(|s| s.starts_with("site-")).count() > stored.len() / 2, "{stored:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

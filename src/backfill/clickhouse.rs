@@ -1,10 +1,10 @@
 //! Backfill over ClickHouse: the final rows of every `window_<cadence>` table (and the monthly
-//! ratings) read `FINAL`, and the new versions inserted, which replace them on merge and in
-//! every `FINAL` query and view. Rows of every entity (sellers; departments and performers in
-//! the service profile) are judged again.
+//! ratings and survey-question sums) read `FINAL`, and the new versions inserted, which replace
+//! them on merge and in every `FINAL` query and view. Rows of every entity (sellers; departments
+//! and performers in the service profile) are judged again; their question sums are carried over.
 
 use super::Scope;
-use crate::sink::clickhouse::{department_of, entity_of, insert_all, window_table, ClickHouseSettings, CompositeRow, MetricRow};
+use crate::sink::clickhouse::{department_of, entity_of, insert_all, window_table, ClickHouseSettings, CompositeRow, MetricRow, QuestionRow};
 use anyhow::{Context, Result};
 use quality_engine::window::{Cadence, LocalDate};
 use quality_engine::WindowRow;
@@ -31,6 +31,17 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
     let key = |start: u16, seller: &str, entity: &str, department: &str| (start, seller.to_owned(), entity.to_owned(), department.to_owned());
     let mut composites: BTreeMap<Key, CompositeRow> =
         composites.into_iter().map(|c| (key(c.period_start, &c.seller_id, &c.entity, &c.department_id), c)).collect();
+    let stored_questions: Vec<QuestionRow> = client
+        .query(&format!("SELECT ?fields FROM survey_questions FINAL WHERE {range} ORDER BY cadence, period_start, seller_id, question_id"))
+        .bind(&since)
+        .bind(&until)
+        .fetch_all()
+        .await
+        .with_context(context)?;
+    let mut questions: BTreeMap<(String, Key), Vec<QuestionRow>> = BTreeMap::new();
+    for q in stored_questions {
+        questions.entry((q.cadence.clone(), key(q.period_start, &q.seller_id, &q.entity, &q.department_id))).or_default().push(q);
+    }
     let mut out = Vec::new();
     for cadence in Cadence::ALL {
         let cells: Vec<MetricRow> = client
@@ -57,6 +68,7 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
                 ranked_sellers: c.ranked_sellers,
                 components: Vec::new(),
             });
+            let questions = questions.remove(&(cadence.as_str().to_owned(), k.clone())).unwrap_or_default();
             let (start, seller, entity, department) = k;
             out.push(WindowRow {
                 seller_id: seller.into(),
@@ -70,7 +82,7 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
                 standards_version: first.standards_version.as_str().into(),
                 metrics,
                 composite,
-                questions: Vec::new(),
+                questions: questions.iter().map(QuestionRow::cell).collect(),
                 drivers: Vec::new(),
                 excluded_feedback: 0,
             });
@@ -79,7 +91,7 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
     Ok(out)
 }
 
-/// Inserts the new row versions (metric rows and monthly ratings).
+/// Inserts the new row versions (metric rows, monthly ratings and question sums).
 pub async fn insert_rows(settings: &ClickHouseSettings, rows: &[WindowRow]) -> Result<()> {
     let client = settings.client();
     let url = settings.redacted_url();
@@ -88,5 +100,7 @@ pub async fn insert_rows(settings: &ClickHouseSettings, rows: &[WindowRow]) -> R
         insert_all(&client, &url, window_table(cadence), &cells).await?;
     }
     let composites: Vec<CompositeRow> = rows.iter().filter_map(CompositeRow::from_window).collect();
-    insert_all(&client, &url, "composite_month", &composites).await
+    insert_all(&client, &url, "composite_month", &composites).await?;
+    let questions: Vec<QuestionRow> = rows.iter().flat_map(QuestionRow::from_window).collect();
+    insert_all(&client, &url, "survey_questions", &questions).await
 }

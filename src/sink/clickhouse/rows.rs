@@ -2,8 +2,9 @@
 
 use clickhouse::Row;
 use quality_engine::actions::{CriticRecord, Escalation, SurveyRequest, TierChange, WeekReasons};
-use quality_engine::methodology::{EntityKind, MetricId, Status};
+use quality_engine::methodology::{CoMoments, EntityKind, MetricId, Status};
 use quality_engine::output::{DeadLetter, MetricCell, WindowRow};
+use quality_engine::QuestionCell;
 use serde::{Deserialize, Serialize};
 
 /// One metric of one window (tables `window_<cadence>`): the window's key and version, and
@@ -50,6 +51,38 @@ pub struct CompositeRow {
     pub is_final: bool,
     pub version: u64,
     pub standards_version: String,
+}
+
+/// One survey question of one window (table `survey_questions`, service profile): the window's
+/// key and version, and the question's integer sums against the main question (a
+/// [`quality_engine::methodology::CoMoments`]: n, Σx, Σy, Σx², Σy², Σxy). Fields in the table's
+/// column order.
+#[derive(Debug, Clone, PartialEq, Row, Serialize, Deserialize)]
+pub struct QuestionRow {
+    pub seller_id: String,
+    /// As in [`MetricRow::entity`].
+    pub entity: String,
+    /// As in [`MetricRow::department_id`].
+    pub department_id: String,
+    /// The window's cadence ([`Cadence::as_str`](quality_engine::window::Cadence)).
+    pub cadence: String,
+    pub period_start: u16,
+    pub period_end: u16,
+    pub question_id: String,
+    /// Surveys that answered the question (n).
+    pub surveys: i64,
+    /// Σx: the question's scores.
+    pub sum_score: i64,
+    /// Σy: the overall scores of the same surveys.
+    pub sum_overall: i64,
+    /// Σx².
+    pub sum_score_sq: i64,
+    /// Σy².
+    pub sum_overall_sq: i64,
+    /// Σxy.
+    pub sum_cross: i64,
+    pub is_final: bool,
+    pub version: u64,
 }
 
 /// A rejected event (table `dead_letters`): the fields of a [`quality_engine::output::DeadLetter`].
@@ -153,6 +186,42 @@ impl CompositeRow {
     }
 }
 
+impl QuestionRow {
+    /// The question rows of a window row (none for the marketplace's rows).
+    pub fn from_window(r: &WindowRow) -> impl Iterator<Item = QuestionRow> + '_ {
+        r.questions.iter().map(move |q| QuestionRow {
+            seller_id: r.seller_id.to_string(),
+            entity: r.entity.as_str().to_owned(),
+            department_id: department(r),
+            cadence: r.cadence.as_str().to_owned(),
+            period_start: date(r.period_start),
+            period_end: date(r.period_end),
+            question_id: q.question_id.to_string(),
+            surveys: q.moments.n,
+            sum_score: q.moments.sx,
+            sum_overall: q.moments.sy,
+            sum_score_sq: q.moments.sxx,
+            sum_overall_sq: q.moments.syy,
+            sum_cross: q.moments.sxy,
+            is_final: r.is_final,
+            version: r.version,
+        })
+    }
+
+    /// The engine's cell back from a stored row (the backfill reads ClickHouse this way).
+    pub fn cell(&self) -> QuestionCell {
+        let moments = CoMoments {
+            n: self.surveys,
+            sx: self.sum_score,
+            sy: self.sum_overall,
+            sxx: self.sum_score_sq,
+            syy: self.sum_overall_sq,
+            sxy: self.sum_cross,
+        };
+        QuestionCell { question_id: self.question_id.as_str().into(), surveys: moments.n, average: moments.mean(), moments }
+    }
+}
+
 impl From<&DeadLetter> for DeadLetterRow {
     fn from(d: &DeadLetter) -> Self {
         DeadLetterRow {
@@ -201,6 +270,8 @@ pub struct SurveyRow {
 pub struct CriticRow {
     pub critic_id: String,
     pub seller_id: String,
+    /// The request's site (service profile); empty for the marketplace.
+    pub site_id: String,
     pub source: String,
     pub customer_id: String,
     pub score: u8,
@@ -260,6 +331,7 @@ impl From<&CriticRecord> for CriticRow {
         CriticRow {
             critic_id: c.critic_id.clone(),
             seller_id: c.seller_id.to_string(),
+            site_id: c.site_id.as_deref().unwrap_or_default().to_owned(),
             source: c.source.as_str().to_owned(),
             customer_id: c.customer_id.clone(),
             score: c.score,
@@ -328,4 +400,46 @@ impl From<&TierChange> for IncentiveRow {
 /// A unit enum's serde name.
 fn text<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quality_engine::window::{Cadence, LocalDate};
+
+    #[test]
+    fn question_rows_carry_the_windows_key_version_and_sums_and_read_back_as_cells() {
+        let mut m = CoMoments::default();
+        for (x, y) in [(2, 3), (5, 5), (4, 4)] {
+            m.add(x, y);
+        }
+        let cell = QuestionCell { question_id: "cleanliness".into(), surveys: 3, average: m.mean(), moments: m };
+        let row = WindowRow {
+            seller_id: "perf-001".into(),
+            entity: EntityKind::Performer,
+            department_id: Some("dept-02".into()),
+            cadence: Cadence::Rolling7d,
+            period_start: LocalDate::parse("2026-11-04").unwrap(),
+            period_end: LocalDate::parse("2026-11-11").unwrap(),
+            is_final: false,
+            version: 7,
+            standards_version: "v1".into(),
+            metrics: Vec::new(),
+            composite: None,
+            questions: vec![cell.clone()],
+            drivers: Vec::new(),
+        };
+        let rows: Vec<QuestionRow> = QuestionRow::from_window(&row).collect();
+        assert_eq!(rows.len(), 1);
+        let q = &rows[0];
+        assert_eq!(
+            (q.seller_id.as_str(), q.entity.as_str(), q.department_id.as_str(), q.cadence.as_str()),
+            ("perf-001", "performer", "dept-02", "rolling_7d")
+        );
+        assert_eq!((q.period_start, q.period_end, q.is_final, q.version), (date(row.period_start), date(row.period_end), false, 7));
+        assert_eq!((q.surveys, q.sum_score, q.sum_overall, q.sum_score_sq, q.sum_overall_sq, q.sum_cross), (3, 11, 12, 45, 50, 47));
+        assert_eq!(q.cell(), cell);
+        let marketplace = WindowRow { entity: EntityKind::Seller, department_id: None, questions: Vec::new(), ..row };
+        assert_eq!(QuestionRow::from_window(&marketplace).count(), 0, "a marketplace row has no questions");
+    }
 }

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (5, "versions", include_str!("../../../clickhouse/0005_versions.sql")),
     (6, "incentives", include_str!("../../../clickhouse/0006_incentives.sql")),
     (7, "entities", include_str!("../../../clickhouse/0007_entities.sql")),
+    (8, "questions", include_str!("../../../clickhouse/0008_questions.sql")),
 ];
 
 /// The statements of a migration file, without comments.

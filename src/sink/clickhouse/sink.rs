@@ -1,6 +1,6 @@
 //! Buffers engine outputs per table and inserts them on `commit`, retrying until acknowledged.
 
-use super::rows::{CompositeRow, CriticRow, DeadLetterRow, EscalationRow, MetricRow, ReasonRow, SurveyRow};
+use super::rows::{CompositeRow, CriticRow, DeadLetterRow, EscalationRow, MetricRow, QuestionRow, ReasonRow, SurveyRow};
 use super::ClickHouseSettings;
 use crate::sink::Sink;
 use crate::telemetry::metrics;
@@ -22,6 +22,8 @@ pub struct ClickHouseSink {
     /// Metric rows per cadence, in [`Cadence::ALL`] order.
     windows: [Vec<MetricRow>; Cadence::ALL.len()],
     composites: Vec<CompositeRow>,
+    /// Survey-question sums of the window rows (service profile), every cadence in one table.
+    questions: Vec<QuestionRow>,
     dead: Vec<DeadLetterRow>,
     escalations: Vec<EscalationRow>,
     surveys: Vec<SurveyRow>,
@@ -37,6 +39,7 @@ impl ClickHouseSink {
             url: settings.redacted_url(),
             windows: Default::default(),
             composites: Vec::new(),
+            questions: Vec::new(),
             dead: Vec::new(),
             escalations: Vec::new(),
             surveys: Vec::new(),
@@ -105,6 +108,7 @@ impl Sink for ClickHouseSink {
                     let i = Cadence::ALL.iter().position(|c| *c == r.cadence).unwrap_or(0);
                     self.windows[i].extend(MetricRow::from_window(r));
                     self.composites.extend(CompositeRow::from_window(r));
+                    self.questions.extend(QuestionRow::from_window(r));
                 }
                 Output::DeadLetter(d) => self.dead.push(d.into()),
                 Output::Escalation(e) => self.escalations.push(e.into()),
@@ -123,6 +127,8 @@ impl Sink for ClickHouseSink {
         }
         insert_all(&self.client, &self.url, "composite_month", &self.composites).await?;
         self.composites.clear();
+        insert_all(&self.client, &self.url, "survey_questions", &self.questions).await?;
+        self.questions.clear();
         insert_all(&self.client, &self.url, "dead_letters", &self.dead).await?;
         self.dead.clear();
         insert_all(&self.client, &self.url, "escalations", &self.escalations).await?;
