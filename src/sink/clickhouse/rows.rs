@@ -428,6 +428,7 @@ mod tests {
             composite: None,
             questions: vec![cell.clone()],
             drivers: Vec::new(),
+            excluded_feedback: 0,
         };
         let rows: Vec<QuestionRow> = QuestionRow::from_window(&row).collect();
         assert_eq!(rows.len(), 1);
