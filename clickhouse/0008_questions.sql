@@ -85,3 +85,14 @@ FROM ranked;
 -- The site whose manager must follow a critic up (service profile; '' for the marketplace),
 -- so that open and overdue critics roll up per site.
 ALTER TABLE critics ADD COLUMN IF NOT EXISTS site_id String DEFAULT '' AFTER seller_id;
+
+-- Performers are also ranked across the whole company (docs/methodology.md section 15.1);
+-- for sellers and departments the company rank is their rank.
+CREATE OR REPLACE VIEW performer_rating AS
+SELECT seller_id, entity, department_id, period_start, period_end, score,
+       if(is_final, toNullable(toUInt32(rank() OVER (PARTITION BY period_start, is_final, entity, department_id ORDER BY score DESC))), NULL) AS rank,
+       if(is_final, toNullable(toUInt32(count() OVER (PARTITION BY period_start, is_final, entity, department_id))), NULL) AS ranked_sellers,
+       is_final, standards_version,
+       if(is_final, toNullable(toUInt32(rank() OVER (PARTITION BY period_start, is_final, entity ORDER BY score DESC))), NULL) AS company_rank,
+       if(is_final, toNullable(toUInt32(count() OVER (PARTITION BY period_start, is_final, entity))), NULL) AS company_ranked
+FROM composite_month FINAL;

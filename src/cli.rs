@@ -110,6 +110,7 @@ ceil(pass_rate x cells)-th best cell, so at least that share of cells meets it (
     #[command(after_help = "Examples:
   quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/              # Markdown on stdout
   quality-pipeline report --performer perf-001 --month 2026-10 --from out/ --format html --out rating.html
+  quality-pipeline report --department dept-02 --month 2026-10 --from out/
   quality-pipeline report --seller seller-0001 --week 2026-W45 --from out/ --format html --out report.html
   quality-pipeline report --seller seller-0001 --week 2026-W45 --clickhouse --clickhouse-url http://127.0.0.1:8123 --format json
   quality-pipeline --config quality.toml report --seller seller-0001 --week 2026-W45 --from out/
@@ -121,7 +122,7 @@ incidents of the week, the escalation stage and a recommendation per failed stan
 (docs/methodology.md, section 11). A running `run --sink clickhouse` also serves the HTML at
 /reports/{seller}/{week} on its --metrics-addr.
 
-With --performer and --month (service profile), the report is the performer's monthly rating
+With --performer (or --department) and --month (service profile), the report is the monthly rating
 with its explanation: every component's value, norm, weight and points (they add up to the
 rating), the standards, the survey questions against the department's, and how to dispute a
 client's rating (docs/methodology.md, section 15).")]
@@ -542,7 +543,7 @@ pub struct BenchStreamArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The seller id (the weekly seller report).
-    #[arg(long, value_name = "SELLER", required_unless_present = "performer", requires = "week")]
+    #[arg(long, value_name = "SELLER", required_unless_present_any = ["performer", "department"], requires = "week")]
     pub seller: Option<String>,
     /// The ISO week, YYYY-Www (e.g. 2025-W10).
     #[arg(long, value_name = "YYYY-Www", requires = "seller")]
@@ -550,11 +551,12 @@ pub struct ReportArgs {
     /// A performer id (service profile): the monthly rating with its explanation instead.
     #[arg(long, value_name = "PERFORMER", conflicts_with = "seller", requires = "month")]
     pub performer: Option<String>,
-    /// The month of the performer's rating, YYYY-MM.
-    #[arg(long, value_name = "YYYY-MM", requires = "performer")]
+    /// The month of the performer's or the department's rating, YYYY-MM.
+    #[arg(long, value_name = "YYYY-MM")]
     pub month: Option<String>,
-    /// The performer's department, when they worked for several.
-    #[arg(long, value_name = "DEPARTMENT", requires = "performer")]
+    /// A department (service profile): its explained monthly rating; with --performer, the
+    /// performer's department when they worked for several.
+    #[arg(long, value_name = "DEPARTMENT", conflicts_with = "seller", requires = "month")]
     pub department: Option<String>,
     /// A file sink's directory (`run --sink file:DIR`; `file:DIR` works too).
     #[arg(long, value_name = "DIR", required_unless_present = "use_clickhouse", conflicts_with = "use_clickhouse")]

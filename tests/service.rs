@@ -131,6 +131,14 @@ fn the_performer_report_explains_the_stored_rating_in_every_format() {
     let rank = json["rank"].as_array().unwrap();
     assert_eq!((rank[0].as_u64(), rank[1].as_u64()), (rating.rank.map(u64::from), rating.ranked_sellers.map(u64::from)));
     assert_eq!(json["excluded_feedback"].as_i64(), Some(stored.excluded_feedback));
+    let performers: Vec<f64> = windows
+        .lines()
+        .map(|l| serde_json::from_str::<WindowRow>(l).unwrap())
+        .filter(|r| r.is_final && r.entity == EntityKind::Performer && r.cadence == Cadence::Month && r.period_start == stored.period_start)
+        .map(|r| r.composite.unwrap().score)
+        .collect();
+    let company_rank = 1 + performers.iter().filter(|s| **s > rating.score).count() as u64;
+    assert_eq!(json["company_rank"], serde_json::json!([company_rank, performers.len()]), "ranked among all {} performers", performers.len());
     assert!(windows.lines().any(|l| l.contains("\"excluded_feedback\":")), "the stream has disputed feedback");
 
     let md = report("md");
@@ -140,6 +148,25 @@ fn the_performer_report_explains_the_stored_rating_in_every_format() {
     assert!(html.contains(&format!("data-field=\"rating\" data-value=\"{}\"", rating.score)), "{html}");
     assert_eq!(html.matches("data-component=").count(), 7);
 
+    let department: serde_json::Value =
+        serde_json::from_str(&ok(bin().args(["report", "--department", "dept-02", "--month", "2026-10", "--format", "json", "--from"]).arg(&out)))
+            .unwrap();
+    let stored_department = windows
+        .lines()
+        .map(|l| serde_json::from_str::<WindowRow>(l).unwrap())
+        .find(|r| {
+            r.is_final
+                && r.entity == EntityKind::Department
+                && &*r.seller_id == "dept-02"
+                && r.cadence == Cadence::Month
+                && r.period_start == stored.period_start
+        })
+        .expect("dept-02's final October row");
+    assert_eq!(
+        (department["entity"].as_str(), department["rating"].as_f64()),
+        (Some("department"), Some(stored_department.composite.unwrap().score))
+    );
+    assert!(department["company_rank"].is_null(), "departments rank among departments only");
     let fails = bin().args(["report", "--performer", "nobody", "--month", "2026-10", "--from"]).arg(&out).output().unwrap();
     let err = String::from_utf8_lossy(&fails.stderr);
     assert!(!fails.status.success() && err.contains("performers with one: perf-001"), "{err}");

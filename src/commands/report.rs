@@ -3,7 +3,7 @@
 
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::config::ConfigFile;
-use crate::report::performer::{self, PerformerReport};
+use crate::report::rating::{self, RatingReport, Subject};
 use crate::report::weekly::{self, IsoWeek};
 use anyhow::{bail, Context, Result};
 use quality_engine::window::{Cadence, LocalDate};
@@ -13,8 +13,13 @@ use std::path::Path;
 /// Loads the results, builds the report and writes it to `--out` or stdout.
 pub fn run(config: Option<&Path>, args: ReportArgs) -> Result<()> {
     let file = ConfigFile::load(config)?;
-    if let Some(performer) = &args.performer {
-        return performer_report(&file, performer, &args);
+    let subject = match (&args.performer, &args.department) {
+        (Some(p), d) => Some(Subject::Performer(p, d.as_deref())),
+        (None, Some(d)) => Some(Subject::Department(d)),
+        (None, None) => None,
+    };
+    if let Some(subject) = subject {
+        return rating_report(&file, subject, &args);
     }
     let tz = file.engine_config(args.timezone.as_deref(), None)?.timezone;
     let week: IsoWeek = args.week.as_deref().unwrap_or_default().parse()?;
@@ -52,8 +57,8 @@ fn write(args: &ReportArgs, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// `report --performer P --month YYYY-MM`: the explained monthly rating, from a file sink's rows.
-fn performer_report(file: &ConfigFile, performer: &str, args: &ReportArgs) -> Result<()> {
+/// `report --performer P | --department D --month YYYY-MM`: the explained monthly rating.
+fn rating_report(file: &ConfigFile, subject: Subject<'_>, args: &ReportArgs) -> Result<()> {
     let month_arg = args.month.as_deref().unwrap_or_default();
     let month = LocalDate::parse(&format!("{month_arg}-01")).with_context(|| format!("--month {month_arg:?} is not a month; write it as YYYY-MM"))?;
     let rows = match &args.from {
@@ -70,14 +75,14 @@ fn performer_report(file: &ConfigFile, performer: &str, args: &ReportArgs) -> Re
             rows
         }
     };
-    let mut report = PerformerReport::build(&rows, performer, args.department.as_deref(), month)?;
+    let mut report = RatingReport::build(&rows, subject, month)?;
     if args.from.is_none() {
         report.excluded_feedback = None;
     }
     let text = match args.format {
-        ReportFormat::Md => performer::render_markdown(&report),
-        ReportFormat::Html => performer::render_html(&report),
-        ReportFormat::Json => performer::render_json(&report),
+        ReportFormat::Md => rating::render_markdown(&report),
+        ReportFormat::Html => rating::render_html(&report),
+        ReportFormat::Json => rating::render_json(&report),
     };
     write(args, &text)
 }

@@ -2,7 +2,7 @@
 
 mod breach;
 mod month;
-pub mod performer;
+pub mod rating;
 pub mod weekly;
 
 pub use breach::{breach_table, format_value};

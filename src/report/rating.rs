@@ -1,21 +1,34 @@
-//! The performer's monthly rating with its explanation (service profile): every component's
-//! value, norm, weight and points, the standards behind it, the survey questions against the
-//! department's, and how to dispute a client's rating. Markdown, HTML or JSON.
+//! A performer's or a department's monthly rating with its explanation (service profile): every
+//! component's value, norm, weight and points, the standards behind it, the survey questions
+//! against the department's (a department's: against the company's), and how to dispute a
+//! client's rating. Markdown, HTML or JSON.
 
 use super::weekly::format;
 use anyhow::{bail, Result};
-use quality_engine::methodology::{Component, EntityKind, MetricId, Status, VOLUME};
+use quality_engine::methodology::{CoMoments, Component, EntityKind, MetricId, Status, VOLUME};
 use quality_engine::window::{Cadence, LocalDate};
 use quality_engine::WindowRow;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// Whose rating a report explains.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    /// A performer, and their department when they worked for several.
+    Performer(&'a str, Option<&'a str>),
+    /// A department.
+    Department(&'a str),
+}
 
 /// Everything the report shows, in the order it shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct PerformerReport {
-    /// The performer.
-    pub performer_id: String,
-    /// Their department.
+pub struct RatingReport {
+    /// Performer or department.
+    pub entity: EntityKind,
+    /// The performer's or the department's id.
+    pub id: String,
+    /// The department (the performer's, or the department itself).
     pub department_id: String,
     /// The month, `YYYY-MM`.
     pub month: String,
@@ -23,8 +36,11 @@ pub struct PerformerReport {
     pub standards_version: String,
     /// The rating 0..100.
     pub rating: f64,
-    /// Rank within the department and how many were ranked (null until the month is final).
+    /// Rank within the department (a department's: among departments) and how many were ranked
+    /// (null until the month is final).
     pub rank: Option<(u32, u32)>,
+    /// A performer's rank among every performer of the company in the stored rows (final months only).
+    pub company_rank: Option<(u32, u32)>,
     /// Whether the month is final.
     pub is_final: bool,
     /// Why the rating is what it is: the components, in the order of the rating.
@@ -66,7 +82,7 @@ pub struct QuestionLine {
     pub average: Option<f64>,
     /// Surveys that answered it.
     pub surveys: i64,
-    /// The department's average.
+    /// The department's average (a department's report: the company's).
     pub department_average: Option<f64>,
 }
 
@@ -86,27 +102,31 @@ const DISPUTE: &str = "A client's rating that breaks the rules (abuse, a request
 ask your site manager to file the dispute. Once it is accepted, `feedback.excluded` removes that survey or NPS answer from \
 every figure it counted in, and this rating is recomputed.";
 
-impl PerformerReport {
+impl RatingReport {
     /// The report from stored monthly rows (performer and department rows of the month).
-    pub fn build(rows: &[WindowRow], performer: &str, department: Option<&str>, month: LocalDate) -> Result<PerformerReport> {
+    pub fn build(rows: &[WindowRow], subject: Subject<'_>, month: LocalDate) -> Result<RatingReport> {
         let of_month = |r: &&WindowRow| r.cadence == Cadence::Month && r.period_start == month;
+        let (entity, who, department) = match subject {
+            Subject::Performer(p, d) => (EntityKind::Performer, p, d),
+            Subject::Department(d) => (EntityKind::Department, d, None),
+        };
+        let noun = entity.as_str();
         let mine: Vec<&WindowRow> = rows
             .iter()
             .filter(of_month)
-            .filter(|r| r.entity == EntityKind::Performer && &*r.seller_id == performer)
+            .filter(|r| r.entity == entity && &*r.seller_id == who)
             .filter(|r| department.is_none_or(|d| r.department_id.as_deref() == Some(d)))
             .collect();
         let month_name = month.to_string()[..7].to_owned();
         let row = match mine.as_slice() {
             [one] => *one,
             [] => {
-                let mut known: Vec<&str> =
-                    rows.iter().filter(of_month).filter(|r| r.entity == EntityKind::Performer).map(|r| &*r.seller_id).collect();
+                let mut known: Vec<&str> = rows.iter().filter(of_month).filter(|r| r.entity == entity).map(|r| &*r.seller_id).collect();
                 known.sort();
                 known.dedup();
                 let shown: Vec<&str> = known.iter().take(20).copied().collect();
                 bail!(
-                    "no monthly row of performer {performer:?}{} for {month_name}; performers with one: {}{}",
+                    "no monthly row of {noun} {who:?}{} for {month_name}; {noun}s with one: {}{}",
                     department.map(|d| format!(" in {d}")).unwrap_or_default(),
                     if shown.is_empty() { "none (is this a service-profile run?)".to_owned() } else { shown.join(", ") },
                     if known.len() > shown.len() { ", ..." } else { "" }
@@ -114,13 +134,33 @@ impl PerformerReport {
             }
             several => {
                 let ds: Vec<&str> = several.iter().filter_map(|r| r.department_id.as_deref()).collect();
-                bail!("performer {performer:?} worked for several departments in {month_name} ({}); choose one with --department", ds.join(", "))
+                bail!("performer {who:?} worked for several departments in {month_name} ({}); choose one with --department", ds.join(", "))
             }
         };
-        let department_id = row.department_id.as_deref().unwrap_or_default().to_owned();
+        let department_id = row.department_id.as_deref().unwrap_or(&row.seller_id).to_owned();
         let dept = rows.iter().filter(of_month).find(|r| r.entity == EntityKind::Department && *r.seller_id == *department_id);
+        // What a question's average is compared with: the department's, or for a department the company's (its departments' sums).
+        let mut company: BTreeMap<&str, CoMoments> = BTreeMap::new();
+        for d in rows.iter().filter(of_month).filter(|r| r.entity == EntityKind::Department && r.is_final) {
+            for q in &d.questions {
+                company.entry(&q.question_id).or_default().merge(&q.moments);
+            }
+        }
+        let compared = |q: &str| match entity {
+            EntityKind::Performer => dept.and_then(|d| d.questions.iter().find(|x| &*x.question_id == q)).and_then(|x| x.average),
+            _ => company.get(q).and_then(|m| m.mean()),
+        };
         let composite = row.composite.clone().unwrap_or_else(|| unreachable!("monthly rows carry a rating"));
         let rank = |c: Option<&quality_engine::output::Composite>| c.and_then(|c| c.rank.zip(c.ranked_sellers));
+        // Competition ranking among all final performer months (1, 2, 2, 4), like the engine's within a department.
+        let scores: Vec<f64> = rows
+            .iter()
+            .filter(of_month)
+            .filter(|r| r.is_final && r.entity == EntityKind::Performer)
+            .filter_map(|r| r.composite.as_ref().map(|c| c.score))
+            .collect();
+        let company_rank = (row.is_final && entity == EntityKind::Performer)
+            .then(|| (1 + scores.iter().filter(|s| **s > composite.score).count() as u32, scores.len() as u32));
         let questions = row
             .questions
             .iter()
@@ -128,16 +168,18 @@ impl PerformerReport {
                 question_id: q.question_id.to_string(),
                 average: q.average,
                 surveys: q.surveys,
-                department_average: dept.and_then(|d| d.questions.iter().find(|x| x.question_id == q.question_id)).and_then(|x| x.average),
+                department_average: compared(&q.question_id),
             })
             .collect();
-        Ok(PerformerReport {
-            performer_id: performer.to_owned(),
+        Ok(RatingReport {
+            entity,
+            id: who.to_owned(),
             department_id,
             month: month_name,
             standards_version: row.standards_version.to_string(),
             rating: composite.score,
             rank: rank(Some(&composite)),
+            company_rank,
             is_final: row.is_final,
             components: composite.components,
             standards: row
@@ -166,21 +208,48 @@ fn component_text(c: &Component) -> (String, String, String) {
     }
 }
 
+fn title(r: &RatingReport) -> &'static str {
+    if r.entity == EntityKind::Department {
+        "Department rating"
+    } else {
+        "Performer rating"
+    }
+}
+
+fn rank_name(r: &RatingReport) -> &'static str {
+    if r.entity == EntityKind::Department {
+        "rank among departments"
+    } else {
+        "rank in the department"
+    }
+}
+
+/// Whose averages a report's question table compares with.
+fn peers(r: &RatingReport) -> &'static str {
+    if r.entity == EntityKind::Department {
+        "company"
+    } else {
+        "department"
+    }
+}
+
 fn rank_text(r: Option<(u32, u32)>) -> String {
     r.map_or("not yet ranked (the month is open)".into(), |(r, n)| format!("{r} of {n}"))
 }
 
 /// The report as Markdown.
-pub fn render_markdown(r: &PerformerReport) -> String {
+pub fn render_markdown(r: &RatingReport) -> String {
     let mut out = String::new();
     let w = &mut out;
-    let _ = writeln!(w, "# Performer rating: {}, {}\n", r.performer_id, r.month);
+    let _ = writeln!(w, "# {}: {}, {}\n", title(r), r.id, r.month);
     let _ = writeln!(
         w,
-        "Department **{}** · rating **{:.1}** of 100 · rank in the department: **{}** · standards version {}{}\n",
+        "Department **{}** · rating **{:.1}** of 100 · {}: **{}**{} · standards version {}{}\n",
         r.department_id,
         r.rating,
+        rank_name(r),
         rank_text(r.rank),
+        r.company_rank.map(|c| format!(" · in the company: **{}**", rank_text(Some(c)))).unwrap_or_default(),
         r.standards_version,
         if r.is_final { "" } else { " · provisional" }
     );
@@ -217,7 +286,8 @@ pub fn render_markdown(r: &PerformerReport) -> String {
     if !r.questions.is_empty() {
         let _ = writeln!(
             w,
-            "\n## What clients said, question by question\n\n| question | your average | surveys | department average |\n|---|---:|---:|---:|"
+            "\n## What clients said, question by question\n\n| question | average | surveys | {} average |\n|---|---:|---:|---:|",
+            peers(r)
         );
         for q in &r.questions {
             let avg = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
@@ -242,11 +312,11 @@ pub fn render_markdown(r: &PerformerReport) -> String {
 }
 
 /// The report as a self-contained HTML page; every figure carries `data-component` / `data-field` / `data-value`.
-pub fn render_html(r: &PerformerReport) -> String {
+pub fn render_html(r: &RatingReport) -> String {
     let esc = super::weekly::esc;
     let mut out = String::new();
     let w = &mut out;
-    let title = format!("Performer rating: {}, {}", r.performer_id, r.month);
+    let title = format!("{}: {}, {}", title(r), r.id, r.month);
     let _ = write!(
         w,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>\
@@ -254,20 +324,23 @@ pub fn render_html(r: &PerformerReport) -> String {
          table{{border-collapse:collapse;width:100%}}th,td{{padding:6px 10px;border-bottom:1px solid #e3e8ef;text-align:left}}\
          td.num{{text-align:right;font-variant-numeric:tabular-nums}}.fail{{color:#c53030;font-weight:700}}.pass{{color:#17803d}}\
          .bar{{display:inline-block;height:10px;background:#4299e1;border-radius:3px}}</style></head>\n\
-         <body data-performer=\"{}\" data-department=\"{}\" data-month=\"{}\">\n<h1>{}</h1>\n",
+         <body data-entity=\"{}\" data-id=\"{}\" data-department=\"{}\" data-month=\"{}\">\n<h1>{}</h1>\n",
         esc(&title),
-        esc(&r.performer_id),
+        r.entity.as_str(),
+        esc(&r.id),
         esc(&r.department_id),
         esc(&r.month),
         esc(&title)
     );
     let _ = writeln!(
         w,
-        "<p>Department <b>{}</b> · rating <b data-field=\"rating\" data-value=\"{}\">{:.1}</b> of 100 · rank in the department: <b data-field=\"rank\">{}</b></p>",
+        "<p>Department <b>{}</b> · rating <b data-field=\"rating\" data-value=\"{}\">{:.1}</b> of 100 · {}: <b data-field=\"rank\">{}</b>{}</p>",
         esc(&r.department_id),
         r.rating,
         r.rating,
-        esc(&rank_text(r.rank))
+        rank_name(r),
+        esc(&rank_text(r.rank)),
+        r.company_rank.map(|c| format!(" · in the company: <b data-field=\"company_rank\">{}</b>", esc(&rank_text(Some(c))))).unwrap_or_default()
     );
     let _ = writeln!(w, "<h2>Why the rating is {:.1}</h2>\n<table><tr><th>component</th><th>value</th><th>norm</th><th>sample</th><th>weight</th><th>score</th><th>points</th><th></th></tr>", r.rating);
     for c in &r.components {
@@ -307,7 +380,11 @@ pub fn render_html(r: &PerformerReport) -> String {
     }
     let _ = writeln!(w, "</table>");
     if !r.questions.is_empty() {
-        let _ = writeln!(w, "<h2>What clients said, question by question</h2>\n<table><tr><th>question</th><th>your average</th><th>surveys</th><th>department average</th></tr>");
+        let _ = writeln!(
+            w,
+            "<h2>What clients said, question by question</h2>\n<table><tr><th>question</th><th>average</th><th>surveys</th><th>{} average</th></tr>",
+            peers(r)
+        );
         let avg = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
         for q in &r.questions {
             let _ = writeln!(
@@ -337,6 +414,6 @@ pub fn render_html(r: &PerformerReport) -> String {
 }
 
 /// The report as JSON (the data model).
-pub fn render_json(r: &PerformerReport) -> String {
+pub fn render_json(r: &RatingReport) -> String {
     serde_json::to_string_pretty(r).expect("the report serializes: plain numbers and strings") + "\n"
 }
