@@ -336,3 +336,36 @@ fn surveys_outside_the_programme_rules_are_rejected_with_their_reason() {
     assert_eq!(reject(survey(json!([q("overall", 0)]))), (RejectReason::OutOfRange, Some("answers.score")));
     assert!(quality_engine::contract::decode(survey(json!([q("overall", 5), q("quality", 1)])).as_bytes()).is_ok());
 }
+
+/// Section 15.5 in the marketplace profile: a disputed review leaves CSI and the positive share
+/// of its day (whether the dispute comes after it or before it), a disputed NPS answer leaves
+/// NPS, the row counts them as excluded, and a dispute of feedback whose day is final is
+/// refused as too late.
+#[test]
+fn disputed_marketplace_feedback_leaves_every_figure_of_its_day() {
+    let exclude = |id: &str, at: &str, field: &str, target: &str| {
+        event(id, "feedback.excluded", at, "s1", json!({field: target, "reason": "dispute accepted"}))
+    };
+    let lines = vec![
+        review("r1", "2026-11-16T10:00:00+03:00", 5),
+        review("r2", "2026-11-16T11:00:00+03:00", 1),
+        exclude("x1", "2026-11-17T09:00:00+03:00", "review_id", "r2"),
+        exclude("x2", "2026-11-17T09:30:00+03:00", "review_id", "r3"),
+        review("r3", "2026-11-17T10:00:00+03:00", 2),
+        nps("n1", "2026-11-17T11:00:00+03:00", 10),
+        nps("n2", "2026-11-17T12:00:00+03:00", 0),
+        exclude("x3", "2026-11-17T13:00:00+03:00", "response_id", "n2"),
+        review("r4", "2026-11-20T10:00:00+03:00", 1),
+        exclude("x4", "2026-11-20T11:00:00+03:00", "review_id", "r1"),
+    ];
+    let (out, verdicts, _) = run_lines(EngineConfig::default(), &lines);
+    assert!(matches!(&verdicts[9], Verdict::Rejected(r) if r.reason == RejectReason::TooLate), "{:?}", verdicts[9]);
+    assert!(verdicts[..9].iter().all(|v| matches!(v, Verdict::Accepted(_))), "{verdicts:?}");
+    let week = final_row(&out, "s1", Cadence::Week, "2026-11-16");
+    assert_eq!(cell(week, MetricId::Csi).numerator, 6.0, "r1 (5) and r4 (1) count; r2 and r3 are excluded");
+    assert_eq!(cell(week, MetricId::Csi).denominator, 2);
+    assert_eq!((cell(week, MetricId::PositiveReviewShare).numerator, cell(week, MetricId::PositiveReviewShare).denominator), (1.0, 2));
+    assert_eq!((cell(week, MetricId::Nps).numerator, cell(week, MetricId::Nps).denominator), (1.0, 1));
+    assert_eq!(week.excluded_feedback, 3);
+    assert_eq!(final_row(&out, "s1", Cadence::Day, "2026-11-16").excluded_feedback, 1, "counted on the day the feedback was given");
+}

@@ -85,7 +85,7 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
     let mut ids: HashSet<String> = HashSet::new();
     let mut max_t: Option<i64> = None;
     let mut requests: BTreeMap<(String, String), Request> = BTreeMap::new();
-    let mut dept_nps: Vec<(String, i64, u8)> = Vec::new();
+    let mut dept_nps: Vec<(String, i64, u8, String)> = Vec::new();
     let cal = Calendar::new(tz);
     // Feedback seen (department, "survey"|"nps", id) -> its time; accepted exclusions (15.5).
     let mut given: HashMap<(String, &'static str, String), i64> = HashMap::new();
@@ -174,27 +174,27 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
                 None
             }
             EventBody::NpsSubmitted { request_id: None, response_id, score, comment, .. } => {
-                dept_nps.push((dept.clone(), t, *score));
+                dept_nps.push((dept.clone(), t, *score, response_id.to_string()));
+                given.insert((dept.clone(), "nps", response_id.to_string()), t);
                 if *score <= policy.critics.max_nps_score && commented(comment) {
                     critics.entry((dept.clone(), format!("nps:{response_id}"))).or_insert(t);
                 }
                 None
             }
-            EventBody::FeedbackExcluded { survey_id, response_id, .. } => {
-                let key = match (survey_id, response_id) {
-                    (Some(id), _) => Some((dept.clone(), "survey", id.to_string())),
-                    (None, Some(id)) => Some((dept.clone(), "nps", id.to_string())),
-                    _ => None,
+            EventBody::FeedbackExcluded { review_id, survey_id, response_id, .. } => {
+                let k = match (review_id, survey_id, response_id) {
+                    (Some(id), _, _) => (dept.clone(), "review", id.to_string()),
+                    (_, Some(id), _) => (dept.clone(), "survey", id.to_string()),
+                    (_, _, Some(id)) => (dept.clone(), "nps", id.to_string()),
+                    _ => unreachable!("the decoder requires one id"),
                 };
                 let final_before = max_t.map(|m| cal.day(m - lateness_ms));
-                match key {
-                    None => Some(RejectReason::UnmatchedExclusion),
-                    // The excluded feedback's day is final: the dispute is refused and kept (15.5).
-                    Some(k) if given.get(&k).is_some_and(|f| final_before.is_some_and(|d| cal.day(*f) < d)) => Some(RejectReason::TooLate),
-                    Some(k) => {
-                        excluded.insert(k);
-                        None
-                    }
+                // The excluded feedback's day is final: the dispute is refused and kept (15.5).
+                if given.get(&k).is_some_and(|f| final_before.is_some_and(|d| cal.day(*f) < d)) {
+                    Some(RejectReason::TooLate)
+                } else {
+                    excluded.insert(k);
+                    None
                 }
             }
             EventBody::CriticFollowedUp { review_id, response_id, survey_id, .. } => {
@@ -319,8 +319,13 @@ pub fn reference<L: AsRef<[u8]>>(lines: &[L], tz: Tz, lateness_ms: i64, standard
             _ => {}
         }
     }
-    for (dept, t, score) in dept_nps {
-        put(&format!("department:{dept}"), t, NPS, nps(score), false);
+    for (dept, t, score, id) in dept_nps {
+        let who = format!("department:{dept}");
+        if excluded.contains(&(dept.clone(), "nps", id)) {
+            *excluded_count.entry((who, cal.day(t))).or_default() += 1;
+            continue;
+        }
+        put(&who, t, NPS, nps(score), false);
     }
     // An entity-day with nothing but excluded feedback still has a row (its count).
     for (who, day) in excluded_count.keys() {

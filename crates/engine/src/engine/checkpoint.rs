@@ -124,6 +124,7 @@ struct Snapshot {
     accuracy_closed: Vec<(u128, i64)>,
     requests: Vec<(u128, RequestState)>,
     early_exclusions: Vec<(u128, EarlyExclusion)>,
+    disputable: Vec<(u128, super::disputes::Disputable)>,
     messages: Vec<(u128, MessageState)>,
     answered: Vec<(u128, i64)>,
     event_ids: BTreeMap<i64, Vec<u128>>,
@@ -173,6 +174,7 @@ impl Engine {
             accuracy_closed: sorted(&self.accuracy_closed),
             requests: sorted(&self.requests),
             early_exclusions: sorted(&self.early_exclusions),
+            disputable: sorted(&self.disputable),
             messages: sorted(&self.messages),
             answered: sorted(&self.answered),
             event_ids: self.dedup.by_day().clone(),
@@ -253,6 +255,7 @@ impl Engine {
             e.requests.insert(key, r);
         }
         e.early_exclusions = s.early_exclusions.into_iter().collect();
+        e.disputable = s.disputable.into_iter().collect();
         for (key, m) in s.messages {
             if m.received != NONE {
                 e.deadlines.push(m.received + targets.respond_ms(m.received), (TimerKind::Respond, Item::Message(key, m.generation)));

@@ -9,6 +9,7 @@ mod accuracy;
 mod acting;
 mod checkpoint;
 mod config;
+mod disputes;
 mod requests;
 mod rows;
 
@@ -148,6 +149,8 @@ pub struct Engine {
     feedback_of: FpMap<u128>,
     /// Disputes that came before their feedback, by the same fingerprint.
     early_exclusions: FpMap<EarlyExclusion>,
+    /// Reviews and NPS answers (not about a request) a dispute may still exclude, by fingerprint of (seller, id).
+    disputable: FpMap<disputes::Disputable>,
     /// Watermark of the last sweep of open orders and messages.
     swept_at: i64,
     fired: Vec<(i64, (TimerKind, Item))>,
@@ -200,6 +203,7 @@ impl Engine {
             requests: FpMap::default(),
             feedback_of: FpMap::default(),
             early_exclusions: FpMap::default(),
+            disputable: FpMap::default(),
             swept_at: NONE,
             fired: Vec::new(),
             dedup: Dedup::default(),
@@ -247,7 +251,12 @@ impl Engine {
             open_messages: self.messages.len(),
             event_ids: self.dedup.len(),
             timers: self.deadlines.len() + self.surveys_due.len() + self.request_surveys.len(),
-            acting: self.critics.len() + self.early_reviews.len() + self.early_followups.len() + self.surveyed.len() + self.early_exclusions.len(),
+            acting: self.critics.len()
+                + self.early_reviews.len()
+                + self.early_followups.len()
+                + self.surveyed.len()
+                + self.early_exclusions.len()
+                + self.disputable.len(),
             awaiting_complaints: self.accuracy.len() + self.accuracy_closed.len(),
             requests: self.requests.len(),
         }
@@ -400,8 +409,10 @@ impl Engine {
                 None
             }
             EventBody::ReviewSubmitted { review_id, order_id, customer_id, rating, comment, reasons, .. } => {
-                self.fx.push(add(MetricId::Csi, *rating as i64, 1));
-                self.fx.push(add(MetricId::PositiveReviewShare, (*rating >= 4) as i64, 1));
+                if !self.note_disputable(seller, FeedbackId::Review(review_id), *rating, t) {
+                    self.fx.push(add(MetricId::Csi, *rating as i64, 1));
+                    self.fx.push(add(MetricId::PositiveReviewShare, (*rating >= 4) as i64, 1));
+                }
                 self.note_review(seller, order_id, t);
                 if *rating <= 3 {
                     self.tally_reasons(seller, t, reasons.iter().map(|r| &**r));
@@ -416,7 +427,9 @@ impl Engine {
                 critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, site, t)).flatten()
             }
             EventBody::NpsSubmitted { response_id, customer_id, score, comment, .. } => {
-                self.fx.push(add(MetricId::Nps, requests::nps_points(*score), 1));
+                if !self.note_disputable(seller, FeedbackId::Nps(response_id), *score, t) {
+                    self.fx.push(add(MetricId::Nps, requests::nps_points(*score), 1));
+                }
                 let critic = *score <= self.config.actions.critics.max_nps_score && has_text(comment);
                 critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, None, t)).flatten()
             }
@@ -458,20 +471,15 @@ impl Engine {
                 let site = self.request_site(seller, request_id);
                 critic.then(|| self.critic_arrives(seller, CriticSource::Survey, survey_id, client_id, overall, site, t)).flatten()
             }
-            EventBody::FeedbackExcluded { survey_id: Some(id), .. } => {
-                self.exclude_feedback(seller, FeedbackId::Survey(id), t)?;
+            EventBody::FeedbackExcluded { review_id, survey_id, response_id, .. } => {
+                let feedback = match (review_id, survey_id, response_id) {
+                    (Some(id), _, _) => FeedbackId::Review(id),
+                    (_, Some(id), _) => FeedbackId::Survey(id),
+                    (_, _, Some(id)) => FeedbackId::Nps(id),
+                    (None, None, None) => unreachable!("the decoder requires one id"),
+                };
+                self.exclude_feedback(seller, feedback, t)?;
                 None
-            }
-            EventBody::FeedbackExcluded { response_id: Some(id), .. } if profile == Profile::Service => {
-                self.exclude_feedback(seller, FeedbackId::Nps(id), t)?;
-                None
-            }
-            EventBody::FeedbackExcluded { .. } => {
-                return Err(Rejection::new(
-                    RejectReason::UnmatchedExclusion,
-                    None,
-                    "excluding a marketplace review or NPS answer is not supported yet: only service surveys and NPS answers about a request can be excluded; the dispute is kept here",
-                ))
             }
         };
         self.apply_effects(seller, item);
@@ -658,6 +666,7 @@ impl Engine {
         self.sweep_actions(watermark, &mut orphans);
         self.sweep_accuracy(watermark, &mut orphans);
         self.sweep_requests(watermark, &mut orphans);
+        self.sweep_disputable(watermark);
         orphans.sort_by(|a, b| (a.0, &a.1.payload).cmp(&(b.0, &b.1.payload)));
         for (_, dead) in orphans {
             self.stats.count_rejection(dead.reason);

@@ -140,21 +140,13 @@ impl Engine {
     pub(super) fn exclude_feedback(&mut self, department: u32, feedback: FeedbackId<'_>, t: i64) -> Result<(), Rejection> {
         let id = self.fingerprints.of(&(department, feedback));
         let Some(&key) = self.feedback_of.get(&id) else {
-            self.early_exclusions.entry(id).or_insert_with(|| EarlyExclusion { department, id: feedback.id().into(), first_seen: t });
-            return Ok(());
+            return self.exclude_disputable(department, feedback, t);
         };
         let Some(r) = self.requests.get(&key) else { return Ok(()) };
         let Some(i) = r.feedback.iter().position(|f| f.id == id) else { return Ok(()) };
         let at = r.feedback[i].at;
         if !self.is_open(at) {
-            return Err(Rejection::new(
-                RejectReason::TooLate,
-                Some("occurred_at"),
-                format!(
-                    "the excluded feedback was given at {}, whose day is final: the dispute came later than the allowed lateness; correct the figures by a backfill if it must count",
-                    Timestamp(at)
-                ),
-            ));
+            return Err(super::disputes::too_late(at));
         }
         self.requests.get_mut(&key).expect("present").feedback[i].excluded = true;
         self.settle(key);
@@ -283,12 +275,12 @@ impl Engine {
     }
 
     /// Whether the day of `at` is still open (a final day never changes).
-    fn is_open(&mut self, at: i64) -> bool {
+    pub(super) fn is_open(&mut self, at: i64) -> bool {
         let day = self.calendar.day_of(Timestamp(at));
         self.open_from.is_none_or(|f| day >= f)
     }
 
-    fn add(&mut self, entity: u32, at: i64, metric: MetricId, num: i64, den: i64) {
+    pub(super) fn add(&mut self, entity: u32, at: i64, metric: MetricId, num: i64, den: i64) {
         let acc = &mut self.day_accs(entity, at).metrics[metric.index()];
         acc.num += num;
         acc.den += den;
@@ -373,12 +365,13 @@ impl Engine {
 pub(super) enum FeedbackId<'a> {
     Survey(&'a str),
     Nps(&'a str),
+    Review(&'a str),
 }
 
 impl FeedbackId<'_> {
-    fn id(&self) -> &str {
+    pub(super) fn id(&self) -> &str {
         match self {
-            FeedbackId::Survey(id) | FeedbackId::Nps(id) => id,
+            FeedbackId::Survey(id) | FeedbackId::Nps(id) | FeedbackId::Review(id) => id,
         }
     }
 }
@@ -389,6 +382,12 @@ pub(super) struct EarlyExclusion {
     department: u32,
     id: Box<str>,
     first_seen: i64,
+}
+
+impl EarlyExclusion {
+    pub(super) fn new(key_entity: u32, id: &str, t: i64) -> EarlyExclusion {
+        EarlyExclusion { department: key_entity, id: id.into(), first_seen: t }
+    }
 }
 
 /// The dead letter of a `feedback.excluded` that matches nothing it can exclude.
@@ -649,7 +648,7 @@ mod tests {
             "2025-03-09T12:00:00Z",
             EventBody::FeedbackExcluded { review_id: Some("v1".into()), survey_id: None, response_id: None, reason: "dispute".into() },
         );
-        assert!(matches!(&v, Verdict::Rejected(r) if r.reason == RejectReason::UnmatchedExclusion), "{v:?}");
+        assert!(matches!(&v, Verdict::Accepted(_)), "a dispute waits for its feedback: {v:?}");
         f.send(
             "2025-03-09T13:00:00Z",
             EventBody::FeedbackExcluded { review_id: None, survey_id: Some("never".into()), response_id: None, reason: "dispute".into() },
@@ -660,7 +659,7 @@ mod tests {
             assert_eq!(cell(row(&out, kind, id, Cadence::Week, "2025-03-03"), MetricId::CsatAvg), (5.0, 1, 0), "{kind:?}: only the 5 counts");
         }
         let unmatched = out.iter().filter(|o| matches!(o, Output::DeadLetter(d) if d.reason == RejectReason::UnmatchedExclusion)).count();
-        assert_eq!(unmatched, 1, "the dispute of a survey that never came");
+        assert_eq!(unmatched, 2, "the disputes of a review and a survey that never came");
     }
 
     #[test]
