@@ -50,15 +50,7 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
     let last_week = weeks.iter().map(|r| r.period_start).max();
     let this_week: Vec<&WindowRow> = weeks.iter().copied().filter(|r| Some(r.period_start) == last_week).collect();
     println!("quality-pipeline demo: {} sellers, {} days from {} ({}), seed {}", gen.sellers, gen.days, gen.start, gen.timezone, gen.seed);
-    let rejected: Vec<String> = stats.rejected_by_reason().map(|(r, n)| format!("{r} {n}")).collect();
-    println!(
-        "events: {} accepted, {} duplicates, {} rejected ({}) in {:.2}s\n",
-        stats.accepted_total(),
-        stats.duplicates_total(),
-        stats.rejected_total(),
-        rejected.join(", "),
-        started.elapsed().as_secs_f64()
-    );
+    println!("{}", events_line(stats, started));
     print!("{}", breach_table(&this_week, args.top));
     print!("\n{}", escalation_table(&outputs));
     if let Some(worst) = this_week.iter().max_by_key(|r| (failed(r), std::cmp::Reverse(r.seller_id.clone()))) {
@@ -80,6 +72,19 @@ pub fn run(config: Option<&Path>, args: DemoArgs) -> Result<()> {
         println!("Then the quarterly review of that stream: quality-pipeline review --quarter {q} --from out/");
     }
     Ok(())
+}
+
+/// "events: N accepted, N duplicates, N rejected (by reason) in Ts", and a blank line.
+pub(super) fn events_line(stats: &quality_engine::Stats, started: std::time::Instant) -> String {
+    let rejected: Vec<String> = stats.rejected_by_reason().map(|(r, n)| format!("{r} {n}")).collect();
+    format!(
+        "events: {} accepted, {} duplicates, {} rejected ({}) in {:.2}s\n",
+        stats.accepted_total(),
+        stats.duplicates_total(),
+        stats.rejected_total(),
+        rejected.join(", "),
+        started.elapsed().as_secs_f64()
+    )
 }
 
 /// Whether the demo keeps an output: everything but daily and rolling rows.

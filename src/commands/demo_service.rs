@@ -48,15 +48,7 @@ pub fn run(config: Option<&Path>, args: &DemoArgs) -> Result<()> {
         "quality-pipeline demo --profile service: {} departments x {} performers, {} days from {} ({}), seed {}",
         cfg.departments, cfg.performers_per_department, cfg.days, cfg.start, cfg.timezone, cfg.seed
     );
-    let rejected: Vec<String> = stats.rejected_by_reason().map(|(r, n)| format!("{r} {n}")).collect();
-    println!(
-        "events: {} accepted, {} duplicates, {} rejected ({}) in {:.2}s\n",
-        stats.accepted_total(),
-        stats.duplicates_total(),
-        stats.rejected_total(),
-        rejected.join(", "),
-        started.elapsed().as_secs_f64()
-    );
+    println!("{}", super::demo::events_line(stats, started));
     // The month with the most closed requests: the one the demo reports.
     let closed = |r: &WindowRow| r.metrics.iter().find(|c| c.metric == MetricId::OnTimeClosureShare).map_or(0, |c| c.denominator);
     let mut by_month: BTreeMap<LocalDate, i64> = BTreeMap::new();

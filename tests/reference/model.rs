@@ -606,6 +606,24 @@ pub struct Cell {
     pub status: &'static str,
 }
 
+impl Cell {
+    /// A judged cell (section 2): deviation and change follow from the value, the target and the
+    /// previous period's value.
+    #[allow(clippy::too_many_arguments)]
+    pub fn judged(
+        metric: &'static str,
+        num_milli: i64,
+        a: &Acc,
+        value: Option<f64>,
+        previous: Option<f64>,
+        target: f64,
+        status: &'static str,
+    ) -> Cell {
+        let change = value.zip(previous).map(|(v, p)| v - p);
+        Cell { metric, num_milli, den: a.den, overdue: a.overdue, value, target, deviation: value.map(|v| v - target), previous, change, status }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comp {
     pub score: f64,
@@ -771,19 +789,8 @@ impl Model {
                         .map(|i| {
                             let target = self.params[i].target;
                             let v = value(i, &sums[i]);
-                            let p = value(i, &prev[i]);
-                            Cell {
-                                metric: IDS[i],
-                                num_milli: if is_duration(i) { sums[i].num } else { sums[i].num * 1000 },
-                                den: sums[i].den,
-                                overdue: sums[i].overdue,
-                                value: v,
-                                target,
-                                deviation: v.map(|v| v - target),
-                                previous: p,
-                                change: v.zip(p).map(|(v, p)| v - p),
-                                status: status(i, v, target),
-                            }
+                            let num_milli = if is_duration(i) { sums[i].num } else { sums[i].num * 1000 };
+                            Cell::judged(IDS[i], num_milli, &sums[i], v, value(i, &prev[i]), target, status(i, v, target))
                         })
                         .collect();
                     let composite = (cadence == "month").then(|| {

@@ -5,7 +5,7 @@
 //! Rows are keyed like the harness's: `department:<id>` and `performer:<department>/<id>`.
 #![allow(dead_code)]
 
-use super::model::{monday, month_start, next_month, prev_month, quarter_start, Calendar, Cell, Comp, Key, RefVerdict, Row, CADENCES};
+use super::model::{monday, month_start, next_month, prev_month, quarter_start, Acc, Calendar, Cell, Comp, Key, RefVerdict, Row, CADENCES};
 use chrono::Duration;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -48,13 +48,6 @@ fn lower_is_better(i: usize) -> bool {
 /// Satisfaction is weekly and slower (15.3).
 fn in_cadence(i: usize, cadence: &str) -> bool {
     cadence != "day" || !matches!(i, NPS | SATISFIED | CSAT)
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Acc {
-    num: i64,
-    den: i64,
-    overdue: i64,
 }
 
 /// One survey or NPS answer: time, main-question or NPS score, whether NPS, its id, the survey's answers.
@@ -424,19 +417,9 @@ fn rows(
                     .filter(|&i| in_cadence(i, cadence))
                     .map(|i| {
                         let target = st[i].target;
-                        let (v, p) = (value(i, &cur[i]), value(i, &prev[i]));
-                        Cell {
-                            metric: IDS[i],
-                            num_milli: if is_duration(i) { cur[i].num } else { cur[i].num * 1000 },
-                            den: cur[i].den,
-                            overdue: cur[i].overdue,
-                            value: v,
-                            target,
-                            deviation: v.map(|v| v - target),
-                            previous: p,
-                            change: v.zip(p).map(|(v, p)| v - p),
-                            status: status(i, v, target),
-                        }
+                        let v = value(i, &cur[i]);
+                        let num_milli = if is_duration(i) { cur[i].num } else { cur[i].num * 1000 };
+                        Cell::judged(IDS[i], num_milli, &cur[i], v, value(i, &prev[i]), target, status(i, v, target))
                     })
                     .collect();
                 let composite = (cadence == "month").then(|| {
