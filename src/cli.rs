@@ -490,6 +490,10 @@ pub struct BenchArgs {
     /// Sellers in the memory run.
     #[arg(long, default_value_t = 10_000)]
     pub sellers: u32,
+    /// Service profile: mean requests per performer and weekday (the generator's default is 4;
+    /// about 12 gives the marketplace stream's events per entity and day).
+    #[arg(long, value_name = "N")]
+    pub requests_per_day: Option<f64>,
     /// Days in the memory run.
     #[arg(long, default_value_t = 90)]
     pub days: u32,

@@ -24,8 +24,10 @@ enum Stream {
 const PERFORMERS_PER_DEPARTMENT: u32 = 20;
 
 impl Stream {
-    fn new(profile: ProfileArg, entities: u32, days: u32, seed: u64, timezone: chrono_tz::Tz) -> Stream {
-        match profile {
+    fn new(args: &BenchArgs, entities: u32, timezone: chrono_tz::Tz) -> Stream {
+        let (days, seed) = (args.days, args.seed);
+        let defaults = ServiceConfig::default();
+        match args.profile {
             ProfileArg::Marketplace => Stream::Marketplace(GeneratorConfig { sellers: entities, days, seed, timezone, ..GeneratorConfig::default() }),
             ProfileArg::Service => Stream::Service(ServiceConfig {
                 departments: entities.div_ceil(PERFORMERS_PER_DEPARTMENT).max(1),
@@ -33,7 +35,8 @@ impl Stream {
                 days,
                 seed,
                 timezone,
-                ..ServiceConfig::default()
+                requests_per_performer_day: args.requests_per_day.unwrap_or(defaults.requests_per_performer_day),
+                ..defaults
             }),
         }
     }
@@ -48,9 +51,13 @@ impl Stream {
     fn describe(&self) -> String {
         match self {
             Stream::Marketplace(c) => format!("{} sellers x {} days", c.sellers, c.days),
-            Stream::Service(c) => {
-                format!("{} performers in {} departments x {} days", c.departments * c.performers_per_department, c.departments, c.days)
-            }
+            Stream::Service(c) => format!(
+                "{} performers in {} departments x {} days, {} requests a performer-day",
+                c.departments * c.performers_per_department,
+                c.departments,
+                c.days,
+                c.requests_per_performer_day
+            ),
         }
     }
 }
@@ -62,10 +69,10 @@ pub fn run(config: Option<&Path>, args: BenchArgs) -> Result<()> {
     let engine_config = file.engine_config(None, None)?;
     let tz = engine_config.timezone;
     if !args.throughput_only {
-        memory_run(&Stream::new(args.profile, args.sellers, args.days, args.seed, tz), &engine_config);
+        memory_run(&Stream::new(&args, args.sellers, tz), &engine_config);
     }
-    for n in args.throughput_sellers {
-        throughput_run(&Stream::new(args.profile, n, args.days, args.seed, tz), &engine_config, args.events);
+    for &n in &args.throughput_sellers {
+        throughput_run(&Stream::new(&args, n, tz), &engine_config, args.events);
     }
     Ok(())
 }

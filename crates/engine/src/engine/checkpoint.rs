@@ -125,6 +125,8 @@ struct Snapshot {
     requests: Vec<(u128, RequestState)>,
     early_exclusions: Vec<(u128, EarlyExclusion)>,
     disputable: Vec<(u128, super::disputes::Disputable)>,
+    questions: Vec<String>,
+    sites: Vec<String>,
     messages: Vec<(u128, MessageState)>,
     answered: Vec<(u128, i64)>,
     event_ids: BTreeMap<i64, Vec<u128>>,
@@ -175,6 +177,8 @@ impl Engine {
             requests: sorted(&self.requests),
             early_exclusions: sorted(&self.early_exclusions),
             disputable: sorted(&self.disputable),
+            questions: self.question_ids.names().iter().map(|q| q.to_string()).collect(),
+            sites: self.site_ids.names().iter().map(|q| q.to_string()).collect(),
             messages: sorted(&self.messages),
             answered: sorted(&self.answered),
             event_ids: self.dedup.by_day().clone(),
@@ -208,8 +212,16 @@ impl Engine {
                 *ring.entry(day).0 = accs;
                 e.active.entry(day).or_default().push(i as u32);
             }
+            // A performer's key names its department's index: departments come before their performers.
             let fp = match &seller.parent {
-                Some(parent) => e.fingerprints.of(&(EntityKind::Performer, parent.as_str(), seller.id.as_str())),
+                Some(parent) => {
+                    let department = e
+                        .seller_index
+                        .get(&e.fingerprints.of(parent.as_str()))
+                        .copied()
+                        .ok_or_else(|| CheckpointError::Corrupt(format!("performer {} comes before its department {parent}", seller.id)))?;
+                    e.fingerprints.of(&(EntityKind::Performer, department, seller.id.as_str()))
+                }
                 None => e.fingerprints.of(seller.id.as_str()),
             };
             e.seller_index.insert(fp, i as u32);
@@ -256,6 +268,12 @@ impl Engine {
         }
         e.early_exclusions = s.early_exclusions.into_iter().collect();
         e.disputable = s.disputable.into_iter().collect();
+        for q in &s.questions {
+            e.question_ids.intern(q);
+        }
+        for site in &s.sites {
+            e.site_ids.intern(site);
+        }
         for (key, m) in s.messages {
             if m.received != NONE {
                 e.deadlines.push(m.received + targets.respond_ms(m.received), (TimerKind::Respond, Item::Message(key, m.generation)));

@@ -21,8 +21,8 @@ use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timesta
 use crate::methodology::{EntityKind, MetricId, Profile};
 use crate::output::{DeadLetter, Output, Stats, Verdict};
 use crate::state::{
-    Accuracy, DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, MessageState, OrderState, RequestState, Score, Step, Targets, TimerKind,
-    TimerWheel, NONE,
+    Accuracy, DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, InternedIds, MessageState, OrderState, RequestState, Score, Step, Targets,
+    TimerKind, TimerWheel, NONE,
 };
 use crate::window::{Calendar, Day, Period};
 use requests::{EarlyExclusion, FeedbackId, RequestStep};
@@ -151,6 +151,12 @@ pub struct Engine {
     early_exclusions: FpMap<EarlyExclusion>,
     /// Reviews and NPS answers (not about a request) a dispute may still exclude, by fingerprint of (seller, id).
     disputable: FpMap<disputes::Disputable>,
+    /// Survey question ids, interned for the day accumulators.
+    question_ids: InternedIds,
+    /// Site ids, interned for the requests.
+    site_ids: InternedIds,
+    /// Indexes of the profile's metrics: the only accumulators windows need to add up.
+    metric_indexes: Vec<usize>,
     /// Watermark of the last sweep of open orders and messages.
     swept_at: i64,
     fired: Vec<(i64, (TimerKind, Item))>,
@@ -180,6 +186,7 @@ pub struct Engine {
 impl Engine {
     /// An engine with no state.
     pub fn new(config: EngineConfig) -> Engine {
+        let metric_indexes = config.profile().metrics().iter().map(|m| m.index()).collect();
         Engine {
             targets: config.targets(),
             calendar: Calendar::new(config.timezone),
@@ -204,6 +211,9 @@ impl Engine {
             feedback_of: FpMap::default(),
             early_exclusions: FpMap::default(),
             disputable: FpMap::default(),
+            question_ids: InternedIds::default(),
+            site_ids: InternedIds::default(),
+            metric_indexes,
             swept_at: NONE,
             fired: Vec::new(),
             dedup: Dedup::default(),
@@ -447,7 +457,7 @@ impl Engine {
                 None
             }
             EventBody::RequestCreated { request_id, performer_id, due_by, site_id, client_id, .. } => {
-                let step = RequestStep::Created { performer: performer_id, due_by: due_by.0, site: site_id, client: client_id };
+                let step = RequestStep::Created { performer: performer_id, due_by: due_by.0, site: self.site_ids.intern(site_id), client: client_id };
                 self.request_step(seller, request_id, step, t)?;
                 None
             }
@@ -465,7 +475,7 @@ impl Engine {
             }
             EventBody::SurveyAnswered { survey_id, request_id, client_id, answers, comment, .. } => {
                 let overall = answers.iter().find(|a| a.question_id == crate::contract::OVERALL_QUESTION).map_or(0, |a| a.score);
-                let answers = answers.iter().map(|a| (Box::from(&*a.question_id), a.score)).collect();
+                let answers = answers.iter().map(|a| (self.question_ids.intern(&a.question_id), a.score)).collect();
                 self.request_feedback(seller, request_id, FeedbackId::Survey(survey_id), Score::Survey { overall, answers }, t);
                 let critic = overall <= self.config.actions.critics.max_review_rating && has_text(comment);
                 let site = self.request_site(seller, request_id);

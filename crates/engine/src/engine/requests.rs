@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 /// A lifecycle step of a request.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum RequestStep<'a> {
-    Created { performer: &'a str, due_by: i64, site: &'a str, client: &'a str },
+    Created { performer: &'a str, due_by: i64, site: u32, client: &'a str },
     Reassigned { performer: &'a str },
     Closed { performer: &'a str },
     Reopened,
@@ -26,12 +26,12 @@ pub(super) enum RequestStep<'a> {
 impl Engine {
     /// The performer entity `id` of a department (created on first sight).
     fn performer(&mut self, department: u32, id: &str) -> u32 {
-        let parent = self.sellers[department as usize].id.clone();
-        let fp = self.fingerprints.of(&(EntityKind::Performer, &*parent, id));
+        let fp = self.fingerprints.of(&(EntityKind::Performer, department, id));
         if let Some(&i) = self.seller_index.get(&fp) {
             return i;
         }
         let i = self.sellers.len() as u32;
+        let parent = self.sellers[department as usize].id.clone();
         self.sellers.push(SellerState::new(id.into(), EntityKind::Performer, Some(parent)));
         self.seller_index.insert(fp, i);
         i
@@ -75,7 +75,7 @@ impl Engine {
                 let r = self.requests.get_mut(&key).expect("checked above");
                 r.created = t;
                 r.due_by = due_by;
-                r.site = Some(site.into());
+                r.site = site;
                 r.client = client.into();
                 if later || r.assigned.1 == NO_PERFORMER {
                     r.assigned = (t, performer);
@@ -155,7 +155,8 @@ impl Engine {
 
     /// The site of a request, whose manager follows up its critics; `None` while its creation is unknown.
     pub(super) fn request_site(&self, department: u32, request_id: &str) -> Option<std::sync::Arc<str>> {
-        self.requests.get(&self.fingerprints.of(&(department, request_id))).and_then(|r| r.site.clone())
+        let site = self.requests.get(&self.fingerprints.of(&(department, request_id)))?.site;
+        self.site_ids.names().get(site as usize).cloned()
     }
 
     /// Takes every request survey decision due by `watermark`, earliest first (ties by
@@ -216,7 +217,6 @@ impl Engine {
         let want = r.wanted(self.clock, self.config.reopen_window_ms);
         let department = r.department;
         let (had_closure, had_reopen, had_overdue, due_by) = (r.counted_closure, r.counted_reopen, r.counted_overdue, r.due_by);
-        let feedback = r.feedback.clone();
         if had_closure != want.closure && had_closure.is_none_or(|c| self.is_open(c.at)) {
             for (c, sign) in [(had_closure, -1), (want.closure, 1)] {
                 if let Some(c) = c {
@@ -238,12 +238,18 @@ impl Engine {
             self.day_accs(department, due_by).metrics[MetricId::OnTimeClosureShare.index()].overdue += delta;
             self.requests.get_mut(&key).expect("present").counted_overdue = want.overdue;
         }
-        for (i, f) in feedback.iter().enumerate() {
-            // A counted item follows the owner; an excluded one counts nowhere but in the owner's excluded count.
-            let (scored, excluded) = if f.excluded { (NO_PERFORMER, want.performer) } else { (want.performer, NO_PERFORMER) };
-            if (f.counted_for, f.excluded_for) == (scored, excluded) || !self.is_open(f.at) {
+        // A counted item follows the owner; an excluded one counts nowhere but in the owner's excluded count.
+        let target = |f: &Feedback| if f.excluded { (NO_PERFORMER, want.performer) } else { (want.performer, NO_PERFORMER) };
+        let moving: Vec<usize> = match self.requests.get(&key) {
+            Some(r) => (0..r.feedback.len()).filter(|&i| (r.feedback[i].counted_for, r.feedback[i].excluded_for) != target(&r.feedback[i])).collect(),
+            None => Vec::new(),
+        };
+        for i in moving {
+            let f = self.requests[&key].feedback[i].clone();
+            if !self.is_open(f.at) {
                 continue;
             }
+            let (scored, excluded) = target(&f);
             self.shift(department, f.counted_for, scored, f.at, Some(&f.score));
             self.shift(department, f.excluded_for, excluded, f.at, None);
             let f = &mut self.requests.get_mut(&key).expect("present").feedback[i];
@@ -307,7 +313,7 @@ impl Engine {
                 self.add(entity, at, MetricId::CsatAvg, sign * s as i64, sign);
                 let day = self.day_accs(entity, at);
                 for (q, score) in answers.iter() {
-                    day.question(q).add_signed(*score, s, sign);
+                    day.question(*q).add_signed(*score, s, sign);
                 }
             }
             Score::Nps(s) => self.add(entity, at, MetricId::Nps, sign * nps_points(*s), sign),

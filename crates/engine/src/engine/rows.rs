@@ -191,9 +191,9 @@ impl Engine {
         let mut total = DayAccs::default();
         let seller = &self.sellers[seller as usize];
         if p.cadence == Cadence::Quarter {
-            seller.months.range(p.start..p.end).for_each(|(_, accs)| total.merge(accs));
+            seller.months.range(p.start..p.end).for_each(|(_, accs)| total.merge(accs, &self.metric_indexes));
         } else {
-            seller.days.range(p.start, p.end).for_each(|accs| total.merge(accs));
+            seller.days.range(p.start, p.end).for_each(|accs| total.merge(accs, &self.metric_indexes));
         }
         total
     }
@@ -202,7 +202,7 @@ impl Engine {
         let version = self.config.standards.at(p.start);
         let standards = &version.standards;
         let prev = self.sum(seller, p.previous());
-        let questions = questions(cur);
+        let questions = questions(cur, self.question_ids.names());
         let month = p.cadence == Cadence::Month;
         let entity = &self.sellers[seller as usize];
         WindowRow {

@@ -11,7 +11,7 @@ use super::standards::Standards;
 use super::versions::VersionedStandards;
 use crate::contract::OVERALL_QUESTION;
 use crate::output::{Composite, MetricCell, QuestionCell, WindowRow, FINAL_VERSION};
-use crate::state::DayAccs;
+use crate::state::{DayAccs, InternedIds};
 use crate::window::{Cadence, LocalDate};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -47,13 +47,16 @@ pub(crate) fn composite(standards: &Standards, cur: &DayAccs) -> Composite {
     Composite { score: components.iter().map(|c| c.points).sum(), rank: None, ranked_sellers: None, components }
 }
 
-/// The survey questions answered in a window.
-pub(crate) fn questions(cur: &DayAccs) -> Vec<QuestionCell> {
-    cur.questions
+/// The survey questions answered in a window, named by `names` (question number to id), by id.
+pub(crate) fn questions(cur: &DayAccs, names: &[Arc<str>]) -> Vec<QuestionCell> {
+    let mut cells: Vec<QuestionCell> = cur
+        .questions
         .iter()
         .filter(|(_, m)| m.n != 0)
-        .map(|(q, m)| QuestionCell { question_id: Arc::from(&**q), surveys: m.n, average: m.mean(), moments: *m })
-        .collect()
+        .map(|(q, m)| QuestionCell { question_id: names[*q as usize].clone(), surveys: m.n, average: m.mean(), moments: *m })
+        .collect();
+    cells.sort_by(|a, b| a.question_id.cmp(&b.question_id));
+    cells
 }
 
 /// The key drivers among a window's questions (every question but the main one).
@@ -68,6 +71,7 @@ pub fn drivers(questions: &[QuestionCell]) -> Vec<Driver> {
 /// department's window (under the standards version in force on the period's first day).
 pub fn company_rows(rows: &[WindowRow], standards: &VersionedStandards, company: &str) -> Vec<WindowRow> {
     let mut sums: BTreeMap<(Cadence, i64), (i64, DayAccs)> = BTreeMap::new();
+    let mut names = InternedIds::default();
     for r in rows.iter().filter(|r| r.entity == EntityKind::Department && r.is_final) {
         let (_, acc) = sums.entry((r.cadence, r.period_start.0)).or_insert_with(|| (r.period_end.0, DayAccs::default()));
         for c in &r.metrics {
@@ -77,7 +81,7 @@ pub fn company_rows(rows: &[WindowRow], standards: &VersionedStandards, company:
             a.overdue += c.overdue;
         }
         for q in &r.questions {
-            acc.question(&q.question_id).merge(&q.moments);
+            acc.question(names.intern(&q.question_id)).merge(&q.moments);
         }
         acc.excluded_feedback += r.excluded_feedback;
     }
@@ -87,7 +91,7 @@ pub fn company_rows(rows: &[WindowRow], standards: &VersionedStandards, company:
             let version = standards.at(start);
             let previous = cadence.period_of(start).previous();
             let prev = sums.get(&(cadence, previous.start)).map_or(&empty, |(_, p)| p);
-            let questions = questions(cur);
+            let questions = questions(cur, names.names());
             let month = cadence == Cadence::Month;
             WindowRow {
                 seller_id: company.into(),

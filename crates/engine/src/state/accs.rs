@@ -20,8 +20,9 @@ pub struct Acc {
 pub struct DayAccs {
     /// One accumulator per metric, in catalogue order.
     pub metrics: [Acc; METRIC_COUNT],
-    /// Survey questions (service profile): each question's scores against the main question's, by question id.
-    pub questions: Vec<(Box<str>, CoMoments)>,
+    /// Survey questions (service profile): each question's scores against the main question's,
+    /// by interned question number ([`crate::state::InternedIds`]), sorted.
+    pub questions: Vec<(u32, CoMoments)>,
     /// Feedback given on the day and excluded by an accepted dispute.
     pub excluded_feedback: i64,
     /// How many updates touched the day: the basis of provisional row versions.
@@ -36,28 +37,34 @@ impl DayAccs {
         self.metrics.iter().all(|a| *a == Acc::default()) && self.questions.iter().all(|(_, m)| m.n == 0) && self.excluded_feedback == 0
     }
 
-    /// The co-moments of one question, created empty on first use (kept sorted by id).
-    pub fn question(&mut self, id: &str) -> &mut CoMoments {
-        let i = match self.questions.binary_search_by(|(q, _)| (**q).cmp(id)) {
+    /// The co-moments of one question, created empty on first use (kept sorted by number).
+    pub fn question(&mut self, id: u32) -> &mut CoMoments {
+        let i = match self.questions.binary_search_by_key(&id, |(q, _)| *q) {
             Ok(i) => i,
             Err(i) => {
-                self.questions.insert(i, (id.into(), CoMoments::default()));
+                self.questions.insert(i, (id, CoMoments::default()));
                 i
             }
         };
         &mut self.questions[i].1
     }
 
-    /// Adds another day's sums into this one (days merge into weeks, months, rolling windows).
-    pub fn merge(&mut self, other: &DayAccs) {
-        for (a, b) in self.metrics.iter_mut().zip(&other.metrics) {
+    /// Adds another day's sums of the metrics at `metrics` (indexes; the profile's, the others
+    /// being always zero) into this one (days merge into weeks, months, rolling windows).
+    pub fn merge(&mut self, other: &DayAccs, metrics: &[usize]) {
+        for &i in metrics {
+            let (a, b) = (&mut self.metrics[i], &other.metrics[i]);
             a.num += b.num;
             a.den += b.den;
             a.overdue += b.overdue;
         }
         self.excluded_feedback += other.excluded_feedback;
-        for (q, m) in &other.questions {
-            self.question(q).merge(m);
+        if self.questions.is_empty() {
+            self.questions.clone_from(&other.questions);
+        } else {
+            for (q, m) in &other.questions {
+                self.question(*q).merge(m);
+            }
         }
         self.changes += other.changes;
     }

@@ -8,6 +8,9 @@
 use super::lifecycle::NONE;
 use serde::{Deserialize, Serialize};
 
+/// "No site known (yet)".
+pub const NO_SITE: u32 = u32::MAX;
+
 /// "No performer known (yet)".
 pub const NO_PERFORMER: u32 = u32::MAX;
 
@@ -43,8 +46,8 @@ pub enum Score {
     Survey {
         /// The main question's score.
         overall: u8,
-        /// `(question_id, score)` of every answer.
-        answers: Box<[(Box<str>, u8)]>,
+        /// `(question number, score)` of every answer ([`crate::state::InternedIds`]).
+        answers: Box<[(u32, u8)]>,
     },
     /// An NPS answer, 0..10 (`nps`).
     Nps(u8),
@@ -90,8 +93,8 @@ pub struct RequestState {
     pub created: i64,
     /// The norm deadline.
     pub due_by: i64,
-    /// The site, whose manager follows up the request's critics.
-    pub site: Option<std::sync::Arc<str>>,
+    /// The site, whose manager follows up the request's critics (interned; [`NO_SITE`] until created).
+    pub site: u32,
     /// The latest assignment by event time (creation or reassignment) and its performer.
     pub assigned: (i64, u32),
     /// The earliest closure, or [`NONE`].
@@ -139,7 +142,7 @@ impl RequestState {
             first_seen: t,
             created: NONE,
             due_by: NONE,
-            site: None,
+            site: NO_SITE,
             assigned: (NONE, NO_PERFORMER),
             closed: NONE,
             closer: NO_PERFORMER,
