@@ -252,16 +252,8 @@ fn follow_up(care: &mut Rng, site: &Site, at: i64) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::pearson;
     use super::*;
-
-    fn pearson(pairs: &[(f64, f64)]) -> f64 {
-        let n = pairs.len() as f64;
-        let (mx, my) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
-        let cov: f64 = pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-        let vx: f64 = pairs.iter().map(|(x, _)| (x - mx).powi(2)).sum();
-        let vy: f64 = pairs.iter().map(|(_, y)| (y - my).powi(2)).sum();
-        cov / (vx * vy).sqrt()
-    }
 
     #[test]
     fn surveys_ask_overall_and_one_to_four_questions_mostly_the_driver() {

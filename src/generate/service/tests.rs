@@ -387,7 +387,8 @@ fn surveys_answer_overall_and_one_to_four_questions_except_the_broken_ones() {
     assert!((0.03..0.07).contains(&share) && broken.iter().all(|n| *n > 0), "{valid} valid, broken {broken:?}");
 }
 
-fn pearson(pairs: &[(f64, f64)]) -> f64 {
+/// Pearson's correlation of the pairs (the tests' check of the planted driver).
+pub(super) fn pearson(pairs: &[(f64, f64)]) -> f64 {
     let n = pairs.len() as f64;
     let (mx, my) = (pairs.iter().map(|p| p.0).sum::<f64>() / n, pairs.iter().map(|p| p.1).sum::<f64>() / n);
     let cov: f64 = pairs.iter().map(|(x, y)| (x - mx) * (y - my)).sum();

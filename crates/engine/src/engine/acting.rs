@@ -165,12 +165,11 @@ impl Engine {
             } else if o.customer.is_empty() {
                 false
             } else {
-                let ck = self.fingerprints.of(&(seller, &*o.customer));
-                let window = self.config.actions.survey.once_per_customer_ms;
-                if self.surveyed.get(&ck).is_some_and(|last| t - last < window) {
+                let customer = o.customer.clone();
+                if !self.may_survey(seller, &customer, t) {
                     continue;
                 }
-                self.surveyed.insert(ck, t);
+                let Some(o) = self.orders.get(&key) else { continue };
                 self.pending.push(Output::SurveyRequest(crate::actions::SurveyRequest {
                     survey_id: format!("{seller_id}/{}", o.order_id),
                     seller_id,
@@ -185,6 +184,18 @@ impl Engine {
             self.fx.push(Effect::Add { at: t, metric: MetricId::SurveyCoverageShare, num: covered as i64, den: 1 });
             self.apply_effects(seller, None);
         }
+    }
+
+    /// The once-per-customer rule (section 10.2): whether the seller (or department) may ask
+    /// `customer` at `t`; if so, the request is remembered for the period.
+    pub(super) fn may_survey(&mut self, entity: u32, customer: &str, t: i64) -> bool {
+        let key = self.fingerprints.of(&(entity, customer));
+        let window = self.config.actions.survey.once_per_customer_ms;
+        if self.surveyed.get(&key).is_some_and(|last| t - last < window) {
+            return false;
+        }
+        self.surveyed.insert(key, t);
+        true
     }
 
     /// Drops acting state nothing can change any more; follow-ups whose critic never came are dead-lettered.

@@ -184,17 +184,15 @@ impl Engine {
             let covered = if r.rated != NONE && r.rated <= t {
                 true
             } else {
-                let client = self.fingerprints.of(&(department, &*r.client));
-                let window = self.config.actions.survey.once_per_customer_ms;
-                if self.surveyed.get(&client).is_some_and(|last| t - last < window) {
+                let client = r.client.clone();
+                if !self.may_survey(department, &client, t) {
                     continue;
                 }
-                self.surveyed.insert(client, t);
                 self.pending.push(Output::SurveyRequest(SurveyRequest {
                     survey_id: format!("{department_id}/{request_id}"),
                     seller_id: department_id,
                     order_id: request_id.to_string(),
-                    customer_id: r.client.to_string(),
+                    customer_id: client.to_string(),
                     delivered_at: Timestamp(closed),
                     requested_at: Timestamp(t),
                 }));
