@@ -158,7 +158,7 @@ fn monthly_csi_and_on_time_handover_match_figures_computed_from_the_csv() {
     let (events, _, _) = import(dir.path());
     let config = dir.path().join("olist.toml");
     let mut toml = String::from("[engine]\nstate_ttl = \"365d\"\n");
-    for m in quality_engine::methodology::MetricId::ALL {
+    for m in quality_engine::methodology::Standards::default().metrics() {
         toml.push_str(&format!("[standards.{m}]\ncadences = [\"month\"]\n"));
     }
     std::fs::write(&config, toml).unwrap();
