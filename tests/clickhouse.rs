@@ -294,6 +294,7 @@ async fn an_upgrade_keeps_the_stored_rows_as_sellers_rows() {
         is_final: true,
         version,
         standards_version: "v1".into(),
+        excluded_feedback: 0,
     };
     let mut insert = c.insert::<MetricRow>("window_month").await.unwrap();
     for r in [row("seller", "", 10.0, 2), row("department", "", 8.0, 1), row("performer", "d1", 7.0, 1), row("performer", "d2", 6.0, 1)] {
@@ -445,6 +446,66 @@ async fn a_service_replay_lands_departments_and_performers_with_their_ranks() {
         assert!(ranks.iter().any(|&(rank, _)| rank == 1), "{start} {entity} {department}: {ranks:?}");
     }
     assert!(groups.keys().filter(|k| k.1 == "performer").count() >= 8, "performers of every department of both months");
+
+    // Disputed feedback: every final window's excluded count is stored (on each of its metric
+    // rows) and equals the file sink's, and the performer report read from ClickHouse shows it.
+    type Window = (String, String, String, String, String);
+    let mut excluded_file: BTreeMap<Window, i64> = BTreeMap::new();
+    for line in std::fs::read_to_string(&windows).unwrap().lines() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (entity, department) = entity_of(&r);
+        if r["is_final"].as_bool() == Some(true) && r["cadence"] != "quarter" {
+            let key = (
+                r["cadence"].as_str().unwrap().into(),
+                entity,
+                department,
+                r["seller_id"].as_str().unwrap().into(),
+                r["period_start"].as_str().unwrap().into(),
+            );
+            excluded_file.insert(key, r["excluded_feedback"].as_i64().unwrap_or(0));
+        }
+    }
+    excluded_file.retain(|_, n| *n != 0);
+    #[derive(Debug, Row, Deserialize)]
+    struct Excluded {
+        entity: String,
+        department_id: String,
+        seller_id: String,
+        period_start: String,
+        excluded: i64,
+    }
+    let mut excluded_ch: BTreeMap<Window, i64> = BTreeMap::new();
+    for cadence in ["day", "week", "month", "rolling_7d", "rolling_30d"] {
+        let sql = format!(
+            "SELECT entity, department_id, seller_id, toString(period_start) AS period_start, any(excluded_feedback) AS excluded \
+             FROM window_{cadence} FINAL WHERE is_final AND excluded_feedback != 0 GROUP BY entity, department_id, seller_id, period_start"
+        );
+        for r in c.query(&sql).fetch_all::<Excluded>().await.unwrap() {
+            excluded_ch.insert((cadence.into(), r.entity, r.department_id, r.seller_id, r.period_start), r.excluded);
+        }
+    }
+    assert!(excluded_file.keys().any(|k| k.0 == "month" && k.1 == "performer"), "the stream has disputed feedback");
+    assert_eq!(excluded_ch, excluded_file);
+    let ((_, _, department, performer, start), n) = excluded_file.iter().find(|(k, _)| k.0 == "month" && k.1 == "performer").unwrap();
+    let month = &start[..7];
+    let report = ok(bin()
+        .args([
+            "--config",
+            config,
+            "report",
+            "--clickhouse",
+            "--performer",
+            performer,
+            "--department",
+            department,
+            "--month",
+            month,
+            "--format",
+            "json",
+        ])
+        .args(["--clickhouse-url", url, "--clickhouse-database", &db]));
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["excluded_feedback"].as_i64(), Some(*n), "{performer} in {department}, {month}");
 
     // The company's month: sums of the departments' numerators and denominators (the README's
     // query). A closed request and a survey about it count for its owner and its department, so

@@ -84,7 +84,7 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
                 composite,
                 questions: questions.iter().map(QuestionRow::cell).collect(),
                 drivers: Vec::new(),
-                excluded_feedback: 0,
+                excluded_feedback: first.excluded_feedback,
             });
         }
     }

@@ -75,10 +75,7 @@ fn rating_report(file: &ConfigFile, subject: Subject<'_>, args: &ReportArgs) -> 
             rows
         }
     };
-    let mut report = RatingReport::build(&rows, subject, month)?;
-    if args.from.is_none() {
-        report.excluded_feedback = None;
-    }
+    let report = RatingReport::build(&rows, subject, month)?;
     let text = match args.format {
         ReportFormat::Md => rating::render_markdown(&report),
         ReportFormat::Html => rating::render_html(&report),

@@ -51,9 +51,8 @@ pub struct RatingReport {
     pub questions: Vec<QuestionLine>,
     /// The department's rating, rank among departments, and the questions to fix first.
     pub department: DepartmentLine,
-    /// Surveys and NPS answers of the month excluded from every figure by accepted disputes
-    /// (null when read from ClickHouse, whose tables do not keep the count).
-    pub excluded_feedback: Option<i64>,
+    /// Surveys and NPS answers of the month excluded from every figure by accepted disputes.
+    pub excluded_feedback: i64,
     /// How to dispute a client's rating.
     pub dispute: &'static str,
 }
@@ -193,7 +192,7 @@ impl RatingReport {
                 rank: rank(dept.and_then(|d| d.composite.as_ref())),
                 fix_first: dept.map(|d| d.drivers.iter().filter(|x| x.fix_first).map(|x| x.question_id.to_string()).collect()).unwrap_or_default(),
             },
-            excluded_feedback: Some(row.excluded_feedback),
+            excluded_feedback: row.excluded_feedback,
             dispute: DISPUTE,
         })
     }
@@ -305,9 +304,7 @@ pub fn render_markdown(r: &RatingReport) -> String {
         let _ = writeln!(w, "\nFix first (what moves clients' overall impression most and scores lowest): {}", r.department.fix_first.join(", "));
     }
     let _ = writeln!(w, "\n## Disputing a rating\n\n{}", r.dispute);
-    if let Some(n) = r.excluded_feedback {
-        let _ = writeln!(w, "\nExcluded this month after accepted disputes: {n} feedback item(s).");
-    }
+    let _ = writeln!(w, "\nExcluded this month after accepted disputes: {} feedback item(s).", r.excluded_feedback);
     out
 }
 
@@ -403,12 +400,11 @@ pub fn render_html(r: &RatingReport) -> String {
         let _ = writeln!(w, "<p>Department's fix-first questions: <b>{}</b></p>", esc(&r.department.fix_first.join(", ")));
     }
     let _ = writeln!(w, "<h2>Disputing a rating</h2>\n<p>{}</p>", esc(r.dispute));
-    if let Some(n) = r.excluded_feedback {
-        let _ = writeln!(
-            w,
-            "<p>Excluded this month after accepted disputes: <b data-field=\"excluded_feedback\" data-value=\"{n}\">{n}</b> feedback item(s).</p>"
-        );
-    }
+    let n = r.excluded_feedback;
+    let _ = writeln!(
+        w,
+        "<p>Excluded this month after accepted disputes: <b data-field=\"excluded_feedback\" data-value=\"{n}\">{n}</b> feedback item(s).</p>"
+    );
     let _ = writeln!(w, "</body></html>");
     out
 }

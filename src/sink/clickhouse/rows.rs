@@ -32,6 +32,8 @@ pub struct MetricRow {
     pub is_final: bool,
     pub version: u64,
     pub standards_version: String,
+    /// Feedback of the window excluded by accepted disputes: the window's count, on each of its metric rows.
+    pub excluded_feedback: i64,
 }
 
 /// The monthly rating of one seller, department or performer (table `composite_month`): the
@@ -145,6 +147,7 @@ impl MetricRow {
             is_final: r.is_final,
             version: r.version,
             standards_version: r.standards_version.to_string(),
+            excluded_feedback: r.excluded_feedback,
         })
     }
 

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(u32, &str, &str)] = &[
     (6, "incentives", include_str!("../../../clickhouse/0006_incentives.sql")),
     (7, "entities", include_str!("../../../clickhouse/0007_entities.sql")),
     (8, "questions", include_str!("../../../clickhouse/0008_questions.sql")),
+    (9, "excluded", include_str!("../../../clickhouse/0009_excluded.sql")),
 ];
 
 /// The statements of a migration file, without comments.

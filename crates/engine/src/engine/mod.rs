@@ -51,11 +51,23 @@ struct SellerState {
     reasons: BTreeMap<Day, ReasonTally>,
     /// Final sums of the months of the open and the previous quarter, by first day.
     months: BTreeMap<Day, DayAccs>,
+    /// The last final rolling 7- and 30-day sums and their window's end: the next day's window
+    /// is that one slid by a day, instead of a sum over all its days.
+    rolling: [Option<(Day, DayAccs)>; 2],
 }
 
 impl SellerState {
     fn new(id: Arc<str>, kind: EntityKind, parent: Option<Arc<str>>) -> SellerState {
-        SellerState { id, kind, parent, days: DayRing::default(), ladder: Ladder::default(), reasons: BTreeMap::new(), months: BTreeMap::new() }
+        SellerState {
+            id,
+            kind,
+            parent,
+            days: DayRing::default(),
+            ladder: Ladder::default(),
+            reasons: BTreeMap::new(),
+            months: BTreeMap::new(),
+            rolling: [None, None],
+        }
     }
 }
 
@@ -137,6 +149,9 @@ pub struct Engine {
     surveys_due: TimerWheel<(u128, u32)>,
     /// Survey decisions of requests, due when the watermark passes their first closure plus the wait.
     request_surveys: TimerWheel<(u128, u32)>,
+    /// Requests to look at when the state TTL may have passed: each live request has an entry
+    /// due no later than its expiry, so a sweep visits only those that may expire.
+    request_expiry: TimerWheel<(u128, u32)>,
     /// Delivered orders awaiting the end of their complaint window, and complaints awaiting
     /// their delivery, by order key.
     accuracy: FpMap<Accuracy>,
@@ -157,6 +172,9 @@ pub struct Engine {
     site_ids: InternedIds,
     /// Indexes of the profile's metrics: the only accumulators windows need to add up.
     metric_indexes: Vec<usize>,
+    /// Each entity's place in output order (see [`Engine::sort_entities`]), derived from the
+    /// entities and recomputed when one is added.
+    entity_rank: Vec<u32>,
     /// Watermark of the last sweep of open orders and messages.
     swept_at: i64,
     fired: Vec<(i64, (TimerKind, Item))>,
@@ -205,6 +223,7 @@ impl Engine {
             surveyed: FpMap::default(),
             surveys_due: TimerWheel::new(DEADLINE_RESOLUTION_MS),
             request_surveys: TimerWheel::new(DEADLINE_RESOLUTION_MS),
+            request_expiry: TimerWheel::new(SWEEP_EVERY_MS),
             accuracy: FpMap::default(),
             accuracy_closed: FpMap::default(),
             requests: FpMap::default(),
@@ -214,6 +233,7 @@ impl Engine {
             question_ids: InternedIds::default(),
             site_ids: InternedIds::default(),
             metric_indexes,
+            entity_rank: Vec::new(),
             swept_at: NONE,
             fired: Vec::new(),
             dedup: Dedup::default(),
@@ -260,7 +280,7 @@ impl Engine {
             open_orders: self.orders.len(),
             open_messages: self.messages.len(),
             event_ids: self.dedup.len(),
-            timers: self.deadlines.len() + self.surveys_due.len() + self.request_surveys.len(),
+            timers: self.deadlines.len() + self.surveys_due.len() + self.request_surveys.len() + self.request_expiry.len(),
             acting: self.critics.len()
                 + self.early_reviews.len()
                 + self.early_followups.len()
@@ -433,8 +453,12 @@ impl Engine {
             EventBody::NpsSubmitted { request_id: Some(request_id), response_id, customer_id, score, comment } if profile == Profile::Service => {
                 self.request_feedback(seller, request_id, FeedbackId::Nps(response_id), Score::Nps(*score), t);
                 let critic = *score <= self.config.actions.critics.max_nps_score && has_text(comment);
-                let site = self.request_site(seller, request_id);
-                critic.then(|| self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, site, t)).flatten()
+                critic
+                    .then(|| {
+                        let site = self.request_site(seller, request_id);
+                        self.critic_arrives(seller, CriticSource::Nps, response_id, customer_id, *score, site, t)
+                    })
+                    .flatten()
             }
             EventBody::NpsSubmitted { response_id, customer_id, score, comment, .. } => {
                 if !self.note_disputable(seller, FeedbackId::Nps(response_id), *score, t) {
@@ -478,8 +502,12 @@ impl Engine {
                 let answers = answers.iter().map(|a| (self.question_ids.intern(&a.question_id), a.score)).collect();
                 self.request_feedback(seller, request_id, FeedbackId::Survey(survey_id), Score::Survey { overall, answers }, t);
                 let critic = overall <= self.config.actions.critics.max_review_rating && has_text(comment);
-                let site = self.request_site(seller, request_id);
-                critic.then(|| self.critic_arrives(seller, CriticSource::Survey, survey_id, client_id, overall, site, t)).flatten()
+                critic
+                    .then(|| {
+                        let site = self.request_site(seller, request_id);
+                        self.critic_arrives(seller, CriticSource::Survey, survey_id, client_id, overall, site, t)
+                    })
+                    .flatten()
             }
             EventBody::FeedbackExcluded { review_id, survey_id, response_id, .. } => {
                 let feedback = match (review_id, survey_id, response_id) {
@@ -546,11 +574,7 @@ impl Engine {
         let mut fx = std::mem::take(&mut self.fx);
         for e in fx.drain(..) {
             match e {
-                Effect::Add { at, metric, num, den } => {
-                    let acc = &mut self.day_accs(seller, at).metrics[metric.index()];
-                    acc.num += num;
-                    acc.den += den;
-                }
+                Effect::Add { at, metric, num, den } => self.day_accs(seller, at).metrics[metric.index()].add(num, den),
                 Effect::Overdue { at, metric, delta } => self.day_accs(seller, at).metrics[metric.index()].overdue += delta,
                 Effect::Timer { due, kind } => {
                     if let Some(item) = item {

@@ -40,9 +40,10 @@ impl Engine {
     /// The key of a request's state, created on first sight.
     fn request_key(&mut self, department: u32, request_id: &str, t: i64) -> u128 {
         let key = self.fingerprints.of(&(department, request_id));
-        if !self.requests.contains_key(&key) {
-            let generation = self.generation();
-            self.requests.insert(key, RequestState::new(request_id, generation, department, t));
+        let generation = self.generation();
+        if let std::collections::hash_map::Entry::Vacant(v) = self.requests.entry(key) {
+            let r = v.insert(RequestState::new(request_id, generation, department, t));
+            self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (key, r.generation));
         }
         key
     }
@@ -57,12 +58,13 @@ impl Engine {
             RequestStep::Reopened => NO_PERFORMER,
         };
         let later_assignment = |sellers: &[SellerState], r: &RequestState| {
-            let id = |p: u32| sellers.get(p as usize).map(|s| s.id.clone());
+            let id = |p: u32| sellers.get(p as usize).map(|s| &*s.id);
             (t, id(performer)) > (r.assigned.0, id(r.assigned.1))
         };
         let r = self.requests.get(&key).expect("created above");
         let generation = r.generation;
-        let mut timers: Vec<(i64, TimerKind)> = Vec::new();
+        let mut timer: Option<(i64, TimerKind)> = None;
+        let mut earlier_expiry = false;
         match step {
             RequestStep::Created { due_by, site, client, .. } => {
                 if r.created != NONE {
@@ -80,7 +82,7 @@ impl Engine {
                 if later || r.assigned.1 == NO_PERFORMER {
                     r.assigned = (t, performer);
                 }
-                timers.push((due_by, TimerKind::RequestDue));
+                timer = Some((due_by, TimerKind::RequestDue));
             }
             RequestStep::Reassigned { .. } => {
                 let later = later_assignment(&self.sellers, r);
@@ -96,9 +98,11 @@ impl Engine {
                 }
                 let r = self.requests.get_mut(&key).expect("checked above");
                 if r.closed == NONE || t < r.closed {
+                    // An earlier closure may bring the expiry forward: look at the request then too.
+                    earlier_expiry = r.closed != NONE;
                     r.closed = t;
                     r.closer = performer;
-                    timers.push((t.saturating_add(self.config.reopen_window_ms), TimerKind::ReopenWindow));
+                    timer = Some((t.saturating_add(self.config.reopen_window_ms), TimerKind::ReopenWindow));
                     if !r.survey_done {
                         r.survey_due = t.saturating_add(self.config.actions.survey.wait_ms);
                         self.request_surveys.push(r.survey_due, (key, generation));
@@ -112,8 +116,12 @@ impl Engine {
                 r.steps += 1;
             }
         }
-        for (due, kind) in timers {
+        if let Some((due, kind)) = timer {
             self.deadlines.push(due, (kind, Item::Request(key, generation)));
+        }
+        if earlier_expiry {
+            let expires = self.requests[&key].expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms);
+            self.request_expiry.push(expires, (key, generation));
         }
         self.settle(key);
         Ok(())
@@ -166,39 +174,47 @@ impl Engine {
     pub(super) fn decide_request_surveys(&mut self, watermark: i64) {
         let mut due = Vec::new();
         self.request_surveys.pop_due_exact(watermark, &mut due);
-        let mut ready: Vec<(i64, std::sync::Arc<str>, Box<str>, u128)> = due
-            .into_iter()
-            .filter_map(|(t, (key, generation))| {
-                let r = self.requests.get(&key).filter(|r| r.generation == generation && !r.survey_done && r.survey_due == t)?;
-                Some((t, self.sellers[r.department as usize].id.clone(), r.request_id.clone(), key))
-            })
-            .collect();
-        ready.sort();
-        for (t, department_id, request_id, key) in ready {
-            let Some(r) = self.requests.get_mut(&key) else { continue };
-            r.survey_done = true;
+        // Only the decisions that may ask a client depend on their order (once per client);
+        // those covered by a rating count the same in any order, so they skip the sort.
+        let mut asking: Vec<(i64, u128)> = Vec::new();
+        for (t, (key, generation)) in due {
+            let Some(r) = self.requests.get_mut(&key).filter(|r| r.generation == generation && !r.survey_done && r.survey_due == t) else {
+                continue;
+            };
             if r.created == NONE {
+                r.survey_done = true;
+            } else if r.rated != NONE && r.rated <= t {
+                r.survey_done = true;
+                let department = r.department;
+                self.add(department, t, MetricId::SurveyCoverageShare, 1, 1);
+            } else {
+                asking.push((t, key));
+            }
+        }
+        let (requests, sellers) = (&self.requests, &self.sellers);
+        let order = |&(t, key): &(i64, u128)| {
+            let r = &requests[&key];
+            (t, &sellers[r.department as usize].id, &r.request_id)
+        };
+        asking.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a).cmp(&order(b))));
+        for (t, key) in asking {
+            let r = self.requests.get_mut(&key).expect("collected above");
+            r.survey_done = true;
+            let (department, closed, client) = (r.department, r.closed, r.client.clone());
+            if !self.may_survey(department, &client, t) {
                 continue;
             }
-            let (department, closed) = (r.department, r.closed);
-            let covered = if r.rated != NONE && r.rated <= t {
-                true
-            } else {
-                let client = r.client.clone();
-                if !self.may_survey(department, &client, t) {
-                    continue;
-                }
-                self.pending.push(Output::SurveyRequest(SurveyRequest {
-                    survey_id: format!("{department_id}/{request_id}"),
-                    seller_id: department_id,
-                    order_id: request_id.to_string(),
-                    customer_id: client.to_string(),
-                    delivered_at: Timestamp(closed),
-                    requested_at: Timestamp(t),
-                }));
-                true
-            };
-            self.add(department, t, MetricId::SurveyCoverageShare, covered as i64, 1);
+            let r = &self.requests[&key];
+            let department_id = self.sellers[department as usize].id.clone();
+            self.pending.push(Output::SurveyRequest(SurveyRequest {
+                survey_id: format!("{department_id}/{}", r.request_id),
+                seller_id: department_id,
+                order_id: r.request_id.to_string(),
+                customer_id: client.to_string(),
+                delivered_at: Timestamp(closed),
+                requested_at: Timestamp(t),
+            }));
+            self.add(department, t, MetricId::SurveyCoverageShare, 1, 1);
         }
     }
 
@@ -238,21 +254,21 @@ impl Engine {
         }
         // A counted item follows the owner; an excluded one counts nowhere but in the owner's excluded count.
         let target = |f: &Feedback| if f.excluded { (NO_PERFORMER, want.performer) } else { (want.performer, NO_PERFORMER) };
-        let moving: Vec<usize> = match self.requests.get(&key) {
-            Some(r) => (0..r.feedback.len()).filter(|&i| (r.feedback[i].counted_for, r.feedback[i].excluded_for) != target(&r.feedback[i])).collect(),
-            None => Vec::new(),
-        };
-        for i in moving {
-            let f = self.requests[&key].feedback[i].clone();
+        let r = self.requests.get_mut(&key).expect("present");
+        if r.feedback.iter().all(|f| (f.counted_for, f.excluded_for) == target(f)) {
+            return;
+        }
+        let mut feedback = std::mem::take(&mut r.feedback);
+        for f in feedback.iter_mut().filter(|f| (f.counted_for, f.excluded_for) != target(f)) {
             if !self.is_open(f.at) {
                 continue;
             }
-            let (scored, excluded) = target(&f);
+            let (scored, excluded) = target(f);
             self.shift(department, f.counted_for, scored, f.at, Some(&f.score));
             self.shift(department, f.excluded_for, excluded, f.at, None);
-            let f = &mut self.requests.get_mut(&key).expect("present").feedback[i];
             (f.counted_for, f.excluded_for) = (scored, excluded);
         }
+        self.requests.get_mut(&key).expect("present").feedback = feedback;
     }
 
     /// Moves a feedback item's contribution (its scores, or with `None` its place in the excluded
@@ -285,15 +301,14 @@ impl Engine {
     }
 
     pub(super) fn add(&mut self, entity: u32, at: i64, metric: MetricId, num: i64, den: i64) {
-        let acc = &mut self.day_accs(entity, at).metrics[metric.index()];
-        acc.num += num;
-        acc.den += den;
+        self.day_accs(entity, at).metrics[metric.index()].add(num, den);
     }
 
     fn count_closure(&mut self, department: u32, c: Closure, sign: i64) {
         for e in [c.performer, department] {
-            self.add(e, c.at, MetricId::OnTimeClosureShare, sign * c.on_time as i64, sign);
-            self.add(e, c.at, MetricId::ClosureTimeAvg, sign * c.duration_ms, sign);
+            let metrics = &mut self.day_accs(e, c.at).metrics;
+            metrics[MetricId::OnTimeClosureShare.index()].add(sign * c.on_time as i64, sign);
+            metrics[MetricId::ClosureTimeAvg.index()].add(sign * c.duration_ms, sign);
         }
     }
 
@@ -307,9 +322,9 @@ impl Engine {
         match score {
             Score::Survey { overall, answers } => {
                 let s = *overall;
-                self.add(entity, at, MetricId::CsatSatisfiedShare, sign * (s >= 4) as i64, sign);
-                self.add(entity, at, MetricId::CsatAvg, sign * s as i64, sign);
                 let day = self.day_accs(entity, at);
+                day.metrics[MetricId::CsatSatisfiedShare.index()].add(sign * (s >= 4) as i64, sign);
+                day.metrics[MetricId::CsatAvg.index()].add(sign * s as i64, sign);
                 for (q, score) in answers.iter() {
                     day.question(*q).add_signed(*score, s, sign);
                 }
@@ -322,20 +337,24 @@ impl Engine {
     /// and feedback, exclusions whose feedback never came as `unmatched_exclusion`.
     pub(super) fn sweep_requests(&mut self, watermark: i64, orphans: &mut Vec<(i64, DeadLetter)>) {
         let (ttl, window) = (self.config.state_ttl_ms, self.config.reopen_window_ms);
-        let sellers = &self.sellers;
-        let feedback_of = &mut self.feedback_of;
-        self.requests.retain(|_, r| {
-            if !r.expired(watermark, ttl, window) {
-                return true;
+        let mut due = Vec::new();
+        self.request_expiry.pop_due_exact(watermark, &mut due);
+        for (_, (key, generation)) in due {
+            let Some(r) = self.requests.get(&key).filter(|r| r.generation == generation) else { continue };
+            let expires = r.expires_at(ttl, window);
+            if expires > watermark {
+                self.request_expiry.push(expires, (key, generation));
+                continue;
             }
+            let r = self.requests.remove(&key).expect("looked up above");
             if r.created == NONE {
-                orphans.push((r.first_seen, orphan_request(&sellers[r.department as usize].id, r)));
+                orphans.push((r.first_seen, orphan_request(&self.sellers[r.department as usize].id, &r)));
             }
             for f in &r.feedback {
-                feedback_of.remove(&f.id);
+                self.feedback_of.remove(&f.id);
             }
-            false
-        });
+        }
+        let sellers = &self.sellers;
         self.early_exclusions.retain(|_, x| {
             if x.first_seen.saturating_add(ttl) > watermark {
                 return true;
@@ -352,6 +371,7 @@ impl Engine {
             self.feedback_of.insert(f.id, key);
         }
         let item = Item::Request(key, r.generation);
+        self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (key, r.generation));
         if r.created != NONE {
             self.deadlines.push(r.due_by, (TimerKind::RequestDue, item));
         }

@@ -76,8 +76,8 @@ impl Engine {
             (0..self.sellers.len() as u32).filter(|s| self.sellers[*s as usize].months.range(p.start..p.end).next().is_some()).collect();
         self.sort_entities(&mut sellers);
         for s in sellers {
-            let cur = self.sum(s, p);
-            let row = self.build_row(s, p, &cur, true);
+            let (cur, prev) = (self.sum(s, p), self.sum(s, p.previous()));
+            let row = self.build_row(s, p, &cur, &prev, true);
             self.pending.push(Output::Row(row));
         }
         for seller in &mut self.sellers {
@@ -95,7 +95,7 @@ impl Engine {
     }
 
     /// Sellers with data in a period, ordered by seller id so output order never depends on arrival.
-    fn sellers_in(&self, p: Period) -> Vec<u32> {
+    fn sellers_in(&mut self, p: Period) -> Vec<u32> {
         let mut sellers: Vec<u32> = self.active.range(p.start..p.end).flat_map(|(_, v)| v.iter().copied()).collect();
         self.sort_entities(&mut sellers);
         sellers.dedup();
@@ -105,12 +105,20 @@ impl Engine {
     /// Orders sellers by id; entities sharing an id (a department and a performer, a performer
     /// in two departments) by kind and department, so that they never interleave (`dedup` would
     /// leave repeats) and their order does not depend on arrival either.
-    fn sort_entities(&self, sellers: &mut [u32]) {
-        let key = |s: &u32| {
-            let s = &self.sellers[*s as usize];
-            (&s.id, s.kind, &s.parent)
-        };
-        sellers.sort_unstable_by(|a, b| key(a).cmp(&key(b)).then(a.cmp(b)));
+    fn sort_entities(&mut self, sellers: &mut [u32]) {
+        if self.entity_rank.len() != self.sellers.len() {
+            let key = |s: u32| {
+                let s = &self.sellers[s as usize];
+                (&s.id, s.kind, &s.parent)
+            };
+            let mut order: Vec<u32> = (0..self.sellers.len() as u32).collect();
+            order.sort_unstable_by(|a, b| key(*a).cmp(&key(*b)).then(a.cmp(b)));
+            self.entity_rank = vec![0; order.len()];
+            for (rank, s) in order.into_iter().enumerate() {
+                self.entity_rank[s as usize] = rank as u32;
+            }
+        }
+        sellers.sort_unstable_by_key(|s| self.entity_rank[*s as usize]);
     }
 
     /// Emits the final rows of a window: for every seller with net content in it, and for
@@ -121,7 +129,10 @@ impl Engine {
         let mut owners: Vec<u32> = Vec::new();
         for s in self.sellers_in(p) {
             let published = self.published.remove(&(s, p));
-            let cur = self.sum(s, p);
+            let (cur, prev) = match p.cadence {
+                Cadence::Rolling7d | Cadence::Rolling30d => self.rolling_sums(s, p),
+                _ => (self.sum(s, p), self.sum(s, p.previous())),
+            };
             if !cur.is_empty() {
                 ranked.push(rows.len());
                 if p.cadence == Cadence::Month {
@@ -131,7 +142,7 @@ impl Engine {
             } else if !published {
                 continue;
             }
-            rows.push(self.build_row(s, p, &cur, true));
+            rows.push(self.build_row(s, p, &cur, &prev, true));
             owners.push(s);
         }
         if p.cadence == Cadence::Month {
@@ -179,7 +190,7 @@ impl Engine {
             if cur.is_empty() {
                 continue;
             }
-            let row = self.build_row(s, p, &cur, false);
+            let row = self.build_row(s, p, &cur, &self.sum(s, p.previous()), false);
             self.published.insert((s, p));
             self.pending.push(Output::Row(row));
         }
@@ -188,20 +199,37 @@ impl Engine {
 
     /// A seller's accumulators over a period: the sum of its days, or for a quarter of its months.
     fn sum(&self, seller: u32, p: Period) -> DayAccs {
-        let mut total = DayAccs::default();
         let seller = &self.sellers[seller as usize];
         if p.cadence == Cadence::Quarter {
+            let mut total = DayAccs::default();
             seller.months.range(p.start..p.end).for_each(|(_, accs)| total.merge(accs, &self.metric_indexes));
+            total
         } else {
-            seller.days.range(p.start, p.end).for_each(|accs| total.merge(accs, &self.metric_indexes));
+            sum_days(&seller.days, p.start, p.end, &self.metric_indexes)
         }
-        total
     }
 
-    fn build_row(&self, seller: u32, p: Period, cur: &DayAccs, is_final: bool) -> WindowRow {
+    /// A final rolling window's sums and those of the window a day earlier (its previous
+    /// period). The earlier one is the last window emitted when that was yesterday's; the
+    /// window is then that one slid by a day: exact, the days being final integer sums.
+    fn rolling_sums(&mut self, seller: u32, p: Period) -> (DayAccs, DayAccs) {
+        let q = p.previous();
+        let (metrics, s) = (&self.metric_indexes, &mut self.sellers[seller as usize]);
+        let slot = &mut s.rolling[(p.cadence == Cadence::Rolling30d) as usize];
+        let prev = match slot.take() {
+            Some((end, sums)) if end == q.end => sums,
+            _ => sum_days(&s.days, q.start, q.end, metrics),
+        };
+        let mut cur = prev.clone();
+        s.days.range(q.end, p.end).for_each(|accs| cur.merge(accs, metrics));
+        s.days.range(q.start, p.start).for_each(|accs| cur.withdraw(accs, metrics));
+        *slot = Some((p.end, cur.clone()));
+        (cur, prev)
+    }
+
+    fn build_row(&self, seller: u32, p: Period, cur: &DayAccs, prev: &DayAccs, is_final: bool) -> WindowRow {
         let version = self.config.standards.at(p.start);
         let standards = &version.standards;
-        let prev = self.sum(seller, p.previous());
         let questions = questions(cur, self.question_ids.names());
         let month = p.cadence == Cadence::Month;
         let entity = &self.sellers[seller as usize];
@@ -215,11 +243,18 @@ impl Engine {
             is_final,
             version: if is_final { FINAL_VERSION } else { cur.changes + prev.changes },
             standards_version: version.id.clone(),
-            metrics: cells(standards, p.cadence, cur, &prev),
+            metrics: cells(standards, p.cadence, cur, prev),
             composite: month.then(|| composite(standards, cur)),
             drivers: if month { drivers(&questions) } else { Vec::new() },
             questions,
             excluded_feedback: cur.excluded_feedback,
         }
     }
+}
+
+/// The sums of the days with data in `[start, end)`.
+fn sum_days(days: &crate::state::DayRing, start: Day, end: Day, metrics: &[usize]) -> DayAccs {
+    let mut total = DayAccs::default();
+    days.range(start, end).for_each(|accs| total.merge(accs, metrics));
+    total
 }

@@ -45,12 +45,17 @@ impl CoMoments {
 
     /// Adds another set of sums (a roll-up or a longer window).
     pub fn merge(&mut self, o: &CoMoments) {
-        self.n += o.n;
-        self.sx += o.sx;
-        self.sy += o.sy;
-        self.sxx += o.sxx;
-        self.syy += o.syy;
-        self.sxy += o.sxy;
+        self.merge_signed(o, 1);
+    }
+
+    /// Adds (`sign` 1) or takes away (`sign` -1) another set of sums (a window sliding by a day).
+    pub fn merge_signed(&mut self, o: &CoMoments, sign: i64) {
+        self.n += sign * o.n;
+        self.sx += sign * o.sx;
+        self.sy += sign * o.sy;
+        self.sxx += sign * o.sxx;
+        self.syy += sign * o.syy;
+        self.sxy += sign * o.sxy;
     }
 
     /// The question's mean score; `None` without answers.

@@ -31,6 +31,14 @@ pub struct DayAccs {
     pub dirty: bool,
 }
 
+impl Acc {
+    /// Adds an observation's numerator and denominator (negative to withdraw one).
+    pub fn add(&mut self, num: i64, den: i64) {
+        self.num += num;
+        self.den += den;
+    }
+}
+
 impl DayAccs {
     /// Whether nothing is counted: every numerator, denominator and overdue count is zero.
     pub fn is_empty(&self) -> bool {
@@ -52,20 +60,67 @@ impl DayAccs {
     /// Adds another day's sums of the metrics at `metrics` (indexes; the profile's, the others
     /// being always zero) into this one (days merge into weeks, months, rolling windows).
     pub fn merge(&mut self, other: &DayAccs, metrics: &[usize]) {
+        self.merge_signed(other, metrics, 1);
+    }
+
+    /// Takes another day's sums away again (a rolling window sliding past its first day).
+    pub fn withdraw(&mut self, other: &DayAccs, metrics: &[usize]) {
+        self.merge_signed(other, metrics, -1);
+    }
+
+    fn merge_signed(&mut self, other: &DayAccs, metrics: &[usize], sign: i64) {
         for &i in metrics {
             let (a, b) = (&mut self.metrics[i], &other.metrics[i]);
-            a.num += b.num;
-            a.den += b.den;
-            a.overdue += b.overdue;
+            a.num += sign * b.num;
+            a.den += sign * b.den;
+            a.overdue += sign * b.overdue;
         }
-        self.excluded_feedback += other.excluded_feedback;
-        if self.questions.is_empty() {
+        self.excluded_feedback += sign * other.excluded_feedback;
+        let same_questions = self.questions.len() == other.questions.len() && self.questions.iter().zip(&other.questions).all(|(a, b)| a.0 == b.0);
+        if self.questions.is_empty() && sign > 0 {
             self.questions.clone_from(&other.questions);
+        } else if same_questions {
+            for ((_, a), (_, b)) in self.questions.iter_mut().zip(&other.questions) {
+                a.merge_signed(b, sign);
+            }
         } else {
             for (q, m) in &other.questions {
-                self.question(*q).merge(m);
+                self.question(*q).merge_signed(m, sign);
             }
         }
-        self.changes += other.changes;
+        self.changes = if sign > 0 { self.changes + other.changes } else { self.changes - other.changes };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(num: i64, question: u32, score: u8) -> DayAccs {
+        let mut d = DayAccs::default();
+        d.metrics[1] = Acc { num, den: 2, overdue: 1 };
+        d.question(question).add(score, 4);
+        d.excluded_feedback = 1;
+        d.changes = 3;
+        d
+    }
+
+    #[test]
+    fn a_window_slid_by_a_day_equals_the_sum_of_its_days() {
+        let metrics = [0, 1];
+        let days = [day(5, 2, 3), day(7, 1, 5), day(-2, 2, 1), day(4, 3, 2)];
+        let sum = |range: &[DayAccs]| {
+            let mut t = DayAccs::default();
+            range.iter().for_each(|d| t.merge(d, &metrics));
+            t
+        };
+        let mut slid = sum(&days[0..3]);
+        slid.merge(&days[3], &metrics);
+        slid.withdraw(&days[0], &metrics);
+        let whole = sum(&days[1..4]);
+        assert_eq!((slid.metrics, slid.excluded_feedback, slid.changes), (whole.metrics, whole.excluded_feedback, whole.changes));
+        let live = |d: &DayAccs| d.questions.iter().filter(|(_, m)| m.n != 0).copied().collect::<Vec<_>>();
+        assert_eq!(live(&slid), live(&whole), "the same questions, a withdrawn one left with nothing");
+        assert!(slid.questions.iter().any(|(q, m)| *q == 2 && m.n == 1), "question 2 keeps the third day's answer");
     }
 }

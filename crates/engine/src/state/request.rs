@@ -187,11 +187,12 @@ impl RequestState {
         Wanted { closure, reopen, overdue, performer: self.performer() }
     }
 
-    /// Whether it is kept no longer: `ttl` after its creation, first closure or first event,
+    /// When it is kept no longer: `ttl` after its creation, first closure or first event,
     /// and never before its reopen window is judged.
-    pub fn expired(&self, watermark: i64, ttl: i64, window_ms: i64) -> bool {
+    pub fn expires_at(&self, ttl: i64, window_ms: i64) -> i64 {
         let last = self.first_seen.max(self.closed).max(self.created);
-        last.saturating_add(ttl) <= watermark && (self.closed == NONE || self.closed.saturating_add(window_ms) <= watermark)
+        let judged = if self.closed == NONE { i64::MIN } else { self.closed.saturating_add(window_ms) };
+        last.saturating_add(ttl).max(judged)
     }
 }
 
