@@ -18,42 +18,33 @@ pub async fn latest_rows(settings: &ClickHouseSettings, scope: Scope) -> Result<
     let since = LocalDate(scope.since.unwrap_or(0)).to_string();
     let until = LocalDate(scope.until.unwrap_or(i64::from(u16::MAX))).to_string();
     let range = "is_final AND period_start >= toDate(?) AND period_start < toDate(?)";
-    let composites: Vec<CompositeRow> = client
-        .query(&format!("SELECT ?fields FROM composite_month FINAL WHERE {range}"))
-        .bind(&since)
-        .bind(&until)
-        .fetch_all()
-        .await
-        .with_context(context)?;
+    let query = |sql: &str| client.query(sql).bind(&since).bind(&until);
+    let composites: Vec<CompositeRow> =
+        query(&format!("SELECT ?fields FROM composite_month FINAL WHERE {range}")).fetch_all().await.with_context(context)?;
     // A window is keyed by its entity and department too: a performer's row and a department's
     // row of the same id, or one performer's rows in two departments, are different windows.
     type Key = (u16, String, String, String);
     let key = |start: u16, seller: &str, entity: &str, department: &str| (start, seller.to_owned(), entity.to_owned(), department.to_owned());
     let mut composites: BTreeMap<Key, CompositeRow> =
         composites.into_iter().map(|c| (key(c.period_start, &c.seller_id, &c.entity, &c.department_id), c)).collect();
-    let stored_questions: Vec<QuestionRow> = client
-        .query(&format!("SELECT ?fields FROM survey_questions FINAL WHERE {range} ORDER BY cadence, period_start, seller_id, question_id"))
-        .bind(&since)
-        .bind(&until)
-        .fetch_all()
-        .await
-        .with_context(context)?;
+    let stored_questions: Vec<QuestionRow> =
+        query(&format!("SELECT ?fields FROM survey_questions FINAL WHERE {range} ORDER BY cadence, period_start, seller_id, question_id"))
+            .fetch_all()
+            .await
+            .with_context(context)?;
     let mut questions: BTreeMap<(String, Key), Vec<QuestionRow>> = BTreeMap::new();
     for q in stored_questions {
         questions.entry((q.cadence.clone(), key(q.period_start, &q.seller_id, &q.entity, &q.department_id))).or_default().push(q);
     }
     let mut out = Vec::new();
     for cadence in Cadence::ALL {
-        let cells: Vec<MetricRow> = client
-            .query(&format!(
-                "SELECT ?fields FROM {} FINAL WHERE {range} ORDER BY period_start, seller_id, entity, department_id",
-                window_table(cadence)
-            ))
-            .bind(&since)
-            .bind(&until)
-            .fetch_all()
-            .await
-            .with_context(context)?;
+        let cells: Vec<MetricRow> = query(&format!(
+            "SELECT ?fields FROM {} FINAL WHERE {range} ORDER BY period_start, seller_id, entity, department_id",
+            window_table(cadence)
+        ))
+        .fetch_all()
+        .await
+        .with_context(context)?;
         let mut windows: BTreeMap<Key, Vec<MetricRow>> = BTreeMap::new();
         for c in cells {
             windows.entry(key(c.period_start, &c.seller_id, &c.entity, &c.department_id)).or_default().push(c);

@@ -10,7 +10,7 @@ use crate::actions::{Critic, CriticSource, WeekReasons};
 use crate::contract::{RejectReason, Rejection, Timestamp};
 use crate::methodology::MetricId;
 use crate::output::{DeadLetter, Output, WindowRow};
-use crate::state::{Effect, NONE};
+use crate::state::{Effect, FpMap, NONE};
 use crate::window::{Cadence, Period};
 
 /// A follow-up that arrived before its critic, kept until the critic comes or the state TTL.
@@ -165,11 +165,10 @@ impl Engine {
             } else if o.customer.is_empty() {
                 false
             } else {
-                let customer = o.customer.clone();
-                if !self.may_survey(seller, &customer, t) {
+                let asked = self.fingerprints.of(&(seller, &*o.customer));
+                if !may_survey(&mut self.surveyed, asked, self.config.actions.survey.once_per_customer_ms, t) {
                     continue;
                 }
-                let Some(o) = self.orders.get(&key) else { continue };
                 self.pending.push(Output::SurveyRequest(crate::actions::SurveyRequest {
                     survey_id: format!("{seller_id}/{}", o.order_id),
                     seller_id,
@@ -184,18 +183,6 @@ impl Engine {
             self.fx.push(Effect::Add { at: t, metric: MetricId::SurveyCoverageShare, num: covered as i64, den: 1 });
             self.apply_effects(seller, None);
         }
-    }
-
-    /// The once-per-customer rule (section 10.2): whether the seller (or department) may ask
-    /// `customer` at `t`; if so, the request is remembered for the period.
-    pub(super) fn may_survey(&mut self, entity: u32, customer: &str, t: i64) -> bool {
-        let key = self.fingerprints.of(&(entity, customer));
-        let window = self.config.actions.survey.once_per_customer_ms;
-        if self.surveyed.get(&key).is_some_and(|last| t - last < window) {
-            return false;
-        }
-        self.surveyed.insert(key, t);
-        true
     }
 
     /// Drops acting state nothing can change any more; follow-ups whose critic never came are dead-lettered.
@@ -242,4 +229,15 @@ impl Engine {
         }
         out
     }
+}
+
+/// The once-per-customer rule (section 10.2): whether the customer of `asked` (the fingerprint of
+/// a seller's or department's entity and the customer) may be asked at `t`, given the last time
+/// each was asked (`surveyed`) and the period (`window_ms`); if so, this request is remembered.
+pub(super) fn may_survey(surveyed: &mut FpMap<i64>, asked: u128, window_ms: i64, t: i64) -> bool {
+    if surveyed.get(&asked).is_some_and(|last| t - last < window_ms) {
+        return false;
+    }
+    surveyed.insert(asked, t);
+    true
 }

@@ -6,6 +6,7 @@
 //! to the performer's and the department's days. A contribution on a day already final is
 //! left as it was (the event that would move it is too late for that day).
 
+use super::acting::may_survey;
 use super::{Engine, Item, SellerState};
 use crate::actions::SurveyRequest;
 use crate::contract::{RejectReason, Rejection, Timestamp};
@@ -200,20 +201,20 @@ impl Engine {
         for (t, key) in asking {
             let r = self.requests.get_mut(&key).expect("collected above");
             r.survey_done = true;
-            let (department, closed, client) = (r.department, r.closed, r.client.clone());
-            if !self.may_survey(department, &client, t) {
+            let asked = self.fingerprints.of(&(r.department, &*r.client));
+            if !may_survey(&mut self.surveyed, asked, self.config.actions.survey.once_per_customer_ms, t) {
                 continue;
             }
-            let r = &self.requests[&key];
-            let department_id = self.sellers[department as usize].id.clone();
+            let department_id = self.sellers[r.department as usize].id.clone();
             self.pending.push(Output::SurveyRequest(SurveyRequest {
                 survey_id: format!("{department_id}/{}", r.request_id),
                 seller_id: department_id,
                 order_id: r.request_id.to_string(),
-                customer_id: client.to_string(),
-                delivered_at: Timestamp(closed),
+                customer_id: r.client.to_string(),
+                delivered_at: Timestamp(r.closed),
                 requested_at: Timestamp(t),
             }));
+            let department = r.department;
             self.add(department, t, MetricId::SurveyCoverageShare, 1, 1);
         }
     }

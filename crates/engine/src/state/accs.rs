@@ -76,10 +76,10 @@ impl DayAccs {
             a.overdue += sign * b.overdue;
         }
         self.excluded_feedback += sign * other.excluded_feedback;
-        let same_questions = self.questions.len() == other.questions.len() && self.questions.iter().zip(&other.questions).all(|(a, b)| a.0 == b.0);
+        let same_questions = || self.questions.len() == other.questions.len() && self.questions.iter().zip(&other.questions).all(|(a, b)| a.0 == b.0);
         if self.questions.is_empty() && sign > 0 {
             self.questions.clone_from(&other.questions);
-        } else if same_questions {
+        } else if same_questions() {
             for ((_, a), (_, b)) in self.questions.iter_mut().zip(&other.questions) {
                 a.merge_signed(b, sign);
             }
