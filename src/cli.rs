@@ -94,7 +94,9 @@ ceil(pass_rate x cells)-th best cell, so at least that share of cells meets it (
 \"Norms from history\").")]
     Norms(NormsArgs),
     /// Measure engine throughput (events/s on one core) and peak memory.
-    #[command(after_help = "Example:\n  quality-pipeline bench --sellers 10000 --days 90")]
+    #[command(after_help = "Examples:\n  quality-pipeline bench --sellers 10000 --days 90\n  \
+                            quality-pipeline bench --profile service --throughput-only --requests-per-day 12\n  \
+                            quality-pipeline bench --compare-profiles --requests-per-day 12 --rounds 5")]
     Bench(BenchArgs),
     /// Measure end-to-end throughput, Kafka to ClickHouse, beside the bare consume rate (needs both servers).
     #[command(
@@ -509,6 +511,14 @@ pub struct BenchArgs {
     /// Skip the (long) memory run.
     #[arg(long)]
     pub throughput_only: bool,
+    /// Instead of one profile: the service profile's engine throughput as a share of the
+    /// marketplace's, from runs of the two taken in turn (a slow spell of a shared machine
+    /// then slows both); no memory run.
+    #[arg(long, conflicts_with_all = ["profile", "throughput_only"])]
+    pub compare_profiles: bool,
+    /// Engine runs of each profile with --compare-profiles (the best of each is kept).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
 }
 
 /// `bench-stream` arguments.

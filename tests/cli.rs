@@ -150,3 +150,32 @@ fn generate_service_profile_is_deterministic_keyed_by_department_and_refuses_mar
         assert!(!run.status.success(), "{wrong:?} must fail");
     }
 }
+
+#[test]
+fn bench_compares_the_profiles_run_in_turn() {
+    let out = ok(bin().args([
+        "bench",
+        "--compare-profiles",
+        "--throughput-sellers",
+        "40",
+        "--days",
+        "6",
+        "--events",
+        "20000",
+        "--rounds",
+        "2",
+        "--requests-per-day",
+        "12",
+    ]));
+    assert!(out.contains("round 2/2"), "{out}");
+    let share: f64 = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("service profile at "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no share in: {out}"));
+    assert!(share > 0.0 && share.is_finite(), "{out}");
+    let refused = bin().args(["bench", "--compare-profiles", "--profile", "service"]).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("cannot be used with"), "{}", String::from_utf8_lossy(&refused.stderr));
+}

@@ -24,10 +24,10 @@ enum Stream {
 const PERFORMERS_PER_DEPARTMENT: u32 = 20;
 
 impl Stream {
-    fn new(args: &BenchArgs, entities: u32, timezone: chrono_tz::Tz) -> Stream {
+    fn new(args: &BenchArgs, profile: ProfileArg, entities: u32, timezone: chrono_tz::Tz) -> Stream {
         let (days, seed) = (args.days, args.seed);
         let defaults = ServiceConfig::default();
-        match args.profile {
+        match profile {
             ProfileArg::Marketplace => Stream::Marketplace(GeneratorConfig { sellers: entities, days, seed, timezone, ..GeneratorConfig::default() }),
             ProfileArg::Service => Stream::Service(ServiceConfig {
                 departments: entities.div_ceil(PERFORMERS_PER_DEPARTMENT).max(1),
@@ -64,15 +64,25 @@ impl Stream {
 
 /// Runs the memory run (unless skipped), then the throughput runs, and prints the figures.
 pub fn run(config: Option<&Path>, args: BenchArgs) -> Result<()> {
-    let mut file = ConfigFile::load(config)?;
-    file.engine.profile = args.profile.into();
-    let engine_config = file.engine_config(None, None)?;
+    let engine_config = |profile: ProfileArg| {
+        let mut file = ConfigFile::load(config)?;
+        file.engine.profile = profile.into();
+        file.engine_config(None, None)
+    };
+    if args.compare_profiles {
+        let (service, marketplace) = (engine_config(ProfileArg::Service)?, engine_config(ProfileArg::Marketplace)?);
+        for &n in &args.throughput_sellers {
+            compare_run(&args, n, &service, &marketplace);
+        }
+        return Ok(());
+    }
+    let engine_config = engine_config(args.profile)?;
     let tz = engine_config.timezone;
     if !args.throughput_only {
-        memory_run(&Stream::new(&args, args.sellers, tz), &engine_config);
+        memory_run(&Stream::new(&args, args.profile, args.sellers, tz), &engine_config);
     }
     for &n in &args.throughput_sellers {
-        throughput_run(&Stream::new(&args, n, tz), &engine_config, args.events);
+        throughput_run(&Stream::new(&args, args.profile, n, tz), &engine_config, args.events);
     }
     Ok(())
 }
@@ -118,34 +128,83 @@ fn memory_run(stream: &Stream, config: &EngineConfig) {
 }
 
 fn throughput_run(stream: &Stream, config: &EngineConfig, n: usize) {
-    let mut buf = Vec::with_capacity(n * 260);
-    let mut ends = Vec::with_capacity(n);
-    for line in stream.lines().take(n) {
-        buf.extend_from_slice(line.as_bytes());
-        ends.push(buf.len());
-    }
-    let lines = || ends.iter().scan(0usize, |start, &end| Some(&buf[std::mem::replace(start, end)..end]));
-    println!(
-        "throughput, {}: {} events ({:.0} MiB of NDJSON, {:.0} bytes/event) in memory, best of 3 runs",
-        stream.describe(),
-        ends.len(),
-        buf.len() as f64 / 1048576.0,
-        buf.len() as f64 / ends.len() as f64
-    );
+    let events = Events::load(stream, n);
+    println!("throughput, {}: {}, best of 3 runs", stream.describe(), events.describe());
+    let best = |f: &dyn Fn() -> f64| (0..3).map(|_| f()).fold(0.0f64, f64::max);
+    let decode_rate = best(&|| events.decode_rate());
+    let engine_rate = best(&|| events.engine_rate(config));
+    println!("  decode + validate only: {:.3} M events/s", decode_rate / 1e6);
+    println!("  full engine (decode, validate, dedup, join, window, aggregate, emit): {:.3} M events/s on one core", engine_rate / 1e6);
+}
 
-    let best = |f: &mut dyn FnMut() -> f64| (0..3).map(|_| f()).fold(0.0f64, f64::max);
-    let decode_rate = best(&mut || {
+/// `--compare-profiles`: both profiles' streams for `n` entities, their engine runs taken in
+/// turn, and the service profile's best as a share of the marketplace's best.
+fn compare_run(args: &BenchArgs, n: u32, service: &EngineConfig, marketplace: &EngineConfig) {
+    let runs = [(ProfileArg::Service, service), (ProfileArg::Marketplace, marketplace)].map(|(profile, config)| {
+        let stream = Stream::new(args, profile, n, config.timezone);
+        let events = Events::load(&stream, args.events);
+        println!("{}: {}", stream.describe(), events.describe());
+        (events, config)
+    });
+    let mut best = [0.0f64; 2];
+    for round in 1..=args.rounds {
+        for (b, (events, config)) in best.iter_mut().zip(&runs) {
+            *b = b.max(events.engine_rate(config));
+        }
+        println!("  round {round}/{}: best so far service {:.3} M events/s, marketplace {:.3} M events/s", args.rounds, best[0] / 1e6, best[1] / 1e6);
+    }
+    println!(
+        "  service profile at {:.0} % of the marketplace's engine throughput (best of {} runs each, taken in turn)",
+        100.0 * best[0] / best[1],
+        args.rounds
+    );
+}
+
+/// A stream's first events as NDJSON in memory, so that runs time the engine alone.
+struct Events {
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Events {
+    fn load(stream: &Stream, n: usize) -> Events {
+        let mut buf = Vec::with_capacity(n * 280);
+        let mut ends = Vec::with_capacity(n);
+        for line in stream.lines().take(n) {
+            buf.extend_from_slice(line.as_bytes());
+            ends.push(buf.len());
+        }
+        Events { buf, ends }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} events ({:.0} MiB of NDJSON, {:.0} bytes/event) in memory",
+            self.ends.len(),
+            self.buf.len() as f64 / 1048576.0,
+            self.buf.len() as f64 / self.ends.len() as f64
+        )
+    }
+
+    fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        self.ends.iter().scan(0usize, |start, &end| Some(&self.buf[std::mem::replace(start, end)..end]))
+    }
+
+    /// Events per second of decoding and validating alone.
+    fn decode_rate(&self) -> f64 {
         let t = Instant::now();
-        for line in lines() {
+        for line in self.lines() {
             let _ = black_box(decode(black_box(line)));
         }
-        ends.len() as f64 / t.elapsed().as_secs_f64()
-    });
-    let engine_rate = best(&mut || {
+        self.ends.len() as f64 / t.elapsed().as_secs_f64()
+    }
+
+    /// Events per second of a fresh engine taking every event, rows emitted as windows close.
+    fn engine_rate(&self, config: &EngineConfig) -> f64 {
         let mut engine = Engine::new(config.clone());
         let mut out = Vec::new();
         let t = Instant::now();
-        for (i, line) in lines().enumerate() {
+        for (i, line) in self.lines().enumerate() {
             black_box(engine.ingest(line));
             if i % 65_536 == 0 {
                 engine.drain(&mut out);
@@ -153,10 +212,8 @@ fn throughput_run(stream: &Stream, config: &EngineConfig, n: usize) {
             }
         }
         engine.drain(&mut out);
-        ends.len() as f64 / t.elapsed().as_secs_f64()
-    });
-    println!("  decode + validate only: {:.2} M events/s", decode_rate / 1e6);
-    println!("  full engine (decode, validate, dedup, join, window, aggregate, emit): {:.2} M events/s on one core", engine_rate / 1e6);
+        self.ends.len() as f64 / t.elapsed().as_secs_f64()
+    }
 }
 
 /// The process's peak resident set size in MiB, from /proc (Linux).

@@ -14,7 +14,7 @@ use super::{Engine, Item, SellerState};
 use crate::actions::{Critic, Ladder, ReasonTally};
 use crate::methodology::EntityKind;
 use crate::output::{Output, Stats};
-use crate::state::{Accuracy, DayAccs, DayRing, Deadlines, Dedup, Fingerprinter, FpMap, MessageState, OrderState, RequestState, TimerKind, NONE};
+use crate::state::{Accuracy, DayAccs, DayRing, Deadlines, Dedup, Fingerprinter, MessageState, OrderState, RequestState, TimerKind, NONE};
 use crate::window::{Day, Period};
 use crate::EngineConfig;
 use serde::{Deserialize, Serialize};
@@ -95,8 +95,8 @@ struct SellerSnapshot {
 }
 
 /// A map's entries in key order, so that equal states give equal bytes.
-fn sorted<V: Clone>(map: &FpMap<V>) -> Vec<(u128, V)> {
-    let mut v: Vec<(u128, V)> = map.iter().map(|(k, v)| (*k, v.clone())).collect();
+fn sorted<'a, V: Clone + 'a>(entries: impl IntoIterator<Item = (&'a u128, &'a V)>) -> Vec<(u128, V)> {
+    let mut v: Vec<(u128, V)> = entries.into_iter().map(|(k, v)| (*k, v.clone())).collect();
     v.sort_by_key(|(k, _)| *k);
     v
 }
@@ -174,7 +174,7 @@ impl Engine {
             surveyed: sorted(&self.surveyed),
             accuracy: sorted(&self.accuracy),
             accuracy_closed: sorted(&self.accuracy_closed),
-            requests: sorted(&self.requests),
+            requests: sorted(self.requests.iter()),
             early_exclusions: sorted(&self.early_exclusions),
             disputable: sorted(&self.disputable),
             questions: self.question_ids.names().iter().map(|q| q.to_string()).collect(),
@@ -263,8 +263,7 @@ impl Engine {
         }
         e.accuracy_closed = s.accuracy_closed.into_iter().collect();
         for (key, r) in s.requests {
-            e.rearm_request(key, &r);
-            e.requests.insert(key, r);
+            e.restore_request(key, r);
         }
         e.early_exclusions = s.early_exclusions.into_iter().collect();
         e.disputable = s.disputable.into_iter().collect();

@@ -21,7 +21,7 @@ use crate::contract::{decode, Event, EventBody, RejectReason, Rejection, Timesta
 use crate::methodology::{EntityKind, MetricId, Profile};
 use crate::output::{DeadLetter, Output, Stats, Verdict};
 use crate::state::{
-    Accuracy, DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, InternedIds, MessageState, OrderState, RequestState, Score, Step, Targets,
+    Accuracy, DayAccs, DayRing, Dedup, Effect, Fingerprinter, FpMap, InternedIds, MessageState, OrderState, RequestTable, Score, Step, Targets,
     TimerKind, TimerWheel, NONE,
 };
 use crate::window::{Calendar, Day, Period};
@@ -78,7 +78,8 @@ enum Item {
     Message(u128, u32),
     Critic(u128, u32),
     Accuracy(u128, u32),
-    Request(u128, u32),
+    /// A request's slot ([`RequestTable`]) and generation.
+    Request(u32, u32),
 }
 
 /// Sizes of the engine's state, for telemetry and the memory benchmark.
@@ -148,10 +149,10 @@ pub struct Engine {
     /// Survey decisions, due when the watermark passes delivery plus the wait.
     surveys_due: TimerWheel<(u128, u32)>,
     /// Survey decisions of requests, due when the watermark passes their first closure plus the wait.
-    request_surveys: TimerWheel<(u128, u32)>,
+    request_surveys: TimerWheel<(u32, u32)>,
     /// Requests to look at when the state TTL may have passed: each live request has an entry
     /// due no later than its expiry, so a sweep visits only those that may expire.
-    request_expiry: TimerWheel<(u128, u32)>,
+    request_expiry: TimerWheel<(u32, u32)>,
     /// Delivered orders awaiting the end of their complaint window, and complaints awaiting
     /// their delivery, by order key.
     accuracy: FpMap<Accuracy>,
@@ -159,9 +160,10 @@ pub struct Engine {
     /// complaint about one changes nothing (instead of looking like an orphan).
     accuracy_closed: FpMap<i64>,
     /// Service requests by fingerprint of (department, request_id).
-    requests: FpMap<RequestState>,
-    /// The request each survey and request NPS answer is about, by fingerprint of (department, id).
-    feedback_of: FpMap<u128>,
+    requests: RequestTable,
+    /// The request (slot and generation) each survey and request NPS answer is about, by
+    /// fingerprint of (department, id).
+    feedback_of: FpMap<(u32, u32)>,
     /// Disputes that came before their feedback, by the same fingerprint.
     early_exclusions: FpMap<EarlyExclusion>,
     /// Reviews and NPS answers (not about a request) a dispute may still exclude, by fingerprint of (seller, id).
@@ -226,7 +228,7 @@ impl Engine {
             request_expiry: TimerWheel::new(SWEEP_EVERY_MS),
             accuracy: FpMap::default(),
             accuracy_closed: FpMap::default(),
-            requests: FpMap::default(),
+            requests: RequestTable::default(),
             feedback_of: FpMap::default(),
             early_exclusions: FpMap::default(),
             disputable: FpMap::default(),
@@ -634,8 +636,8 @@ impl Engine {
                     a.judge(&mut self.fx);
                     a.seller
                 }),
-                Item::Request(key, generation) => {
-                    self.fire_request(key, generation);
+                Item::Request(slot, generation) => {
+                    self.fire_request(slot, generation);
                     None
                 }
             };

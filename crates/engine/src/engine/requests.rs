@@ -38,20 +38,21 @@ impl Engine {
         i
     }
 
-    /// The key of a request's state, created on first sight.
-    fn request_key(&mut self, department: u32, request_id: &str, t: i64) -> u128 {
+    /// The slot of a request's state, created on first sight.
+    fn request_slot(&mut self, department: u32, request_id: &str, t: i64) -> u32 {
         let key = self.fingerprints.of(&(department, request_id));
         let generation = self.generation();
-        if let std::collections::hash_map::Entry::Vacant(v) = self.requests.entry(key) {
-            let r = v.insert(RequestState::new(request_id, generation, department, t));
-            self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (key, r.generation));
+        let (slot, new) = self.requests.find_or_insert(key, || RequestState::new(request_id, generation, department, t));
+        if new {
+            let expires = self.requests.at(slot).expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms);
+            self.request_expiry.push(expires, (slot, generation));
         }
-        key
+        slot
     }
 
     /// Applies a lifecycle step; a step that contradicts the request is rejected and changes nothing.
     pub(super) fn request_step(&mut self, department: u32, request_id: &str, step: RequestStep<'_>, t: i64) -> Result<(), Rejection> {
-        let key = self.request_key(department, request_id, t);
+        let slot = self.request_slot(department, request_id, t);
         let performer = match step {
             RequestStep::Created { performer, .. } | RequestStep::Reassigned { performer } | RequestStep::Closed { performer } => {
                 self.performer(department, performer)
@@ -62,7 +63,7 @@ impl Engine {
             let id = |p: u32| sellers.get(p as usize).map(|s| &*s.id);
             (t, id(performer)) > (r.assigned.0, id(r.assigned.1))
         };
-        let r = self.requests.get(&key).expect("created above");
+        let r = self.requests.at(slot);
         let generation = r.generation;
         let mut timer: Option<(i64, TimerKind)> = None;
         let mut earlier_expiry = false;
@@ -75,7 +76,7 @@ impl Engine {
                     return Err(negative("the request's first closure", r.closed, t));
                 }
                 let later = later_assignment(&self.sellers, r);
-                let r = self.requests.get_mut(&key).expect("checked above");
+                let r = self.requests.at_mut(slot);
                 r.created = t;
                 r.due_by = due_by;
                 r.site = site;
@@ -87,7 +88,7 @@ impl Engine {
             }
             RequestStep::Reassigned { .. } => {
                 let later = later_assignment(&self.sellers, r);
-                let r = self.requests.get_mut(&key).expect("checked above");
+                let r = self.requests.at_mut(slot);
                 if later {
                     r.assigned = (t, performer);
                 }
@@ -97,7 +98,7 @@ impl Engine {
                 if r.created != NONE && t < r.created {
                     return Err(negative("request.created", r.created, t));
                 }
-                let r = self.requests.get_mut(&key).expect("checked above");
+                let r = self.requests.at_mut(slot);
                 if r.closed == NONE || t < r.closed {
                     // An earlier closure may bring the expiry forward: look at the request then too.
                     earlier_expiry = r.closed != NONE;
@@ -106,41 +107,42 @@ impl Engine {
                     timer = Some((t.saturating_add(self.config.reopen_window_ms), TimerKind::ReopenWindow));
                     if !r.survey_done {
                         r.survey_due = t.saturating_add(self.config.actions.survey.wait_ms);
-                        self.request_surveys.push(r.survey_due, (key, generation));
+                        self.request_surveys.push(r.survey_due, (slot, generation));
                     }
                 }
                 r.steps += 1;
             }
             RequestStep::Reopened => {
-                let r = self.requests.get_mut(&key).expect("checked above");
+                let r = self.requests.at_mut(slot);
                 r.reopens.push(t);
                 r.steps += 1;
             }
         }
         if let Some((due, kind)) = timer {
-            self.deadlines.push(due, (kind, Item::Request(key, generation)));
+            self.deadlines.push(due, (kind, Item::Request(slot, generation)));
         }
         if earlier_expiry {
-            let expires = self.requests[&key].expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms);
-            self.request_expiry.push(expires, (key, generation));
+            let expires = self.requests.at(slot).expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms);
+            self.request_expiry.push(expires, (slot, generation));
         }
-        self.settle(key);
+        self.settle(slot);
         Ok(())
     }
 
     /// A survey's main answer or an NPS answer about a request: counted for its performer and
     /// department once the request is known, unless a dispute already excluded it.
     pub(super) fn request_feedback(&mut self, department: u32, request_id: &str, feedback: FeedbackId<'_>, score: Score, t: i64) {
-        let key = self.request_key(department, request_id, t);
+        let slot = self.request_slot(department, request_id, t);
         let id = self.fingerprints.of(&(department, feedback));
         let excluded = self.early_exclusions.remove(&id).is_some();
-        self.feedback_of.insert(id, key);
-        let r = self.requests.get_mut(&key).expect("created above");
+        let generation = self.requests.at(slot).generation;
+        self.feedback_of.insert(id, (slot, generation));
+        let r = self.requests.at_mut(slot);
         if matches!(score, Score::Survey { .. }) && (r.rated == NONE || t < r.rated) {
             r.rated = t;
         }
         r.feedback.push(Feedback { id, excluded, at: t, score, counted_for: NO_PERFORMER, excluded_for: NO_PERFORMER });
-        self.settle(key);
+        self.settle(slot);
     }
 
     /// `feedback.excluded`: the feedback no longer counts anywhere (an exact correction of the
@@ -148,23 +150,24 @@ impl Engine {
     /// the feedback's day is already final, so that the dispute is kept and reported.
     pub(super) fn exclude_feedback(&mut self, department: u32, feedback: FeedbackId<'_>, t: i64) -> Result<(), Rejection> {
         let id = self.fingerprints.of(&(department, feedback));
-        let Some(&key) = self.feedback_of.get(&id) else {
+        let Some(&(slot, generation)) = self.feedback_of.get(&id) else {
             return self.exclude_disputable(department, feedback, t);
         };
-        let Some(r) = self.requests.get(&key) else { return Ok(()) };
+        let Some(r) = self.requests.live(slot, generation) else { return Ok(()) };
         let Some(i) = r.feedback.iter().position(|f| f.id == id) else { return Ok(()) };
         let at = r.feedback[i].at;
         if !self.is_open(at) {
             return Err(super::disputes::too_late(at));
         }
-        self.requests.get_mut(&key).expect("present").feedback[i].excluded = true;
-        self.settle(key);
+        self.requests.at_mut(slot).feedback[i].excluded = true;
+        self.settle(slot);
         Ok(())
     }
 
     /// The site of a request, whose manager follows up its critics; `None` while its creation is unknown.
     pub(super) fn request_site(&self, department: u32, request_id: &str) -> Option<std::sync::Arc<str>> {
-        let site = self.requests.get(&self.fingerprints.of(&(department, request_id)))?.site;
+        let slot = self.requests.find(self.fingerprints.of(&(department, request_id)))?;
+        let site = self.requests.at(slot).site;
         self.site_ids.names().get(site as usize).cloned()
     }
 
@@ -177,9 +180,9 @@ impl Engine {
         self.request_surveys.pop_due_exact(watermark, &mut due);
         // Only the decisions that may ask a client depend on their order (once per client);
         // those covered by a rating count the same in any order, so they skip the sort.
-        let mut asking: Vec<(i64, u128)> = Vec::new();
-        for (t, (key, generation)) in due {
-            let Some(r) = self.requests.get_mut(&key).filter(|r| r.generation == generation && !r.survey_done && r.survey_due == t) else {
+        let mut asking: Vec<(i64, u32)> = Vec::new();
+        for (t, (slot, generation)) in due {
+            let Some(r) = self.requests.live(slot, generation).filter(|r| !r.survey_done && r.survey_due == t) else {
                 continue;
             };
             if r.created == NONE {
@@ -189,17 +192,17 @@ impl Engine {
                 let department = r.department;
                 self.add(department, t, MetricId::SurveyCoverageShare, 1, 1);
             } else {
-                asking.push((t, key));
+                asking.push((t, slot));
             }
         }
         let (requests, sellers) = (&self.requests, &self.sellers);
-        let order = |&(t, key): &(i64, u128)| {
-            let r = &requests[&key];
+        let order = |&(t, slot): &(i64, u32)| {
+            let r = requests.at(slot);
             (t, &sellers[r.department as usize].id, &r.request_id)
         };
         asking.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| order(a).cmp(&order(b))));
-        for (t, key) in asking {
-            let r = self.requests.get_mut(&key).expect("collected above");
+        for (t, slot) in asking {
+            let r = self.requests.at_mut(slot);
             r.survey_done = true;
             let asked = self.fingerprints.of(&(r.department, &*r.client));
             if !may_survey(&mut self.surveyed, asked, self.config.actions.survey.once_per_customer_ms, t) {
@@ -220,15 +223,15 @@ impl Engine {
     }
 
     /// A deadline of a request fired: the request is judged again at the new event time.
-    pub(super) fn fire_request(&mut self, key: u128, generation: u32) {
-        if self.requests.get(&key).is_some_and(|r| r.generation == generation) {
-            self.settle(key);
+    pub(super) fn fire_request(&mut self, slot: u32, generation: u32) {
+        if self.requests.live(slot, generation).is_some() {
+            self.settle(slot);
         }
     }
 
     /// Brings what a request counts in line with what it should count now.
-    fn settle(&mut self, key: u128) {
-        let Some(r) = self.requests.get(&key) else { return };
+    fn settle(&mut self, slot: u32) {
+        let r = self.requests.at(slot);
         let want = r.wanted(self.clock, self.config.reopen_window_ms);
         let department = r.department;
         let (had_closure, had_reopen, had_overdue, due_by) = (r.counted_closure, r.counted_reopen, r.counted_overdue, r.due_by);
@@ -238,7 +241,7 @@ impl Engine {
                     self.count_closure(department, c, sign);
                 }
             }
-            self.requests.get_mut(&key).expect("present").counted_closure = want.closure;
+            self.requests.at_mut(slot).counted_closure = want.closure;
         }
         if had_reopen != want.reopen && had_reopen.is_none_or(|c| self.is_open(c.at)) {
             for (c, sign) in [(had_reopen, -1), (want.reopen, 1)] {
@@ -246,16 +249,16 @@ impl Engine {
                     self.count_reopen(department, c, sign);
                 }
             }
-            self.requests.get_mut(&key).expect("present").counted_reopen = want.reopen;
+            self.requests.at_mut(slot).counted_reopen = want.reopen;
         }
         if had_overdue != want.overdue && self.is_open(due_by) {
             let delta = if want.overdue { 1 } else { -1 };
             self.day_accs(department, due_by).metrics[MetricId::OnTimeClosureShare.index()].overdue += delta;
-            self.requests.get_mut(&key).expect("present").counted_overdue = want.overdue;
+            self.requests.at_mut(slot).counted_overdue = want.overdue;
         }
         // A counted item follows the owner; an excluded one counts nowhere but in the owner's excluded count.
         let target = |f: &Feedback| if f.excluded { (NO_PERFORMER, want.performer) } else { (want.performer, NO_PERFORMER) };
-        let r = self.requests.get_mut(&key).expect("present");
+        let r = self.requests.at_mut(slot);
         if r.feedback.iter().all(|f| (f.counted_for, f.excluded_for) == target(f)) {
             return;
         }
@@ -269,7 +272,7 @@ impl Engine {
             self.shift(department, f.excluded_for, excluded, f.at, None);
             (f.counted_for, f.excluded_for) = (scored, excluded);
         }
-        self.requests.get_mut(&key).expect("present").feedback = feedback;
+        self.requests.at_mut(slot).feedback = feedback;
     }
 
     /// Moves a feedback item's contribution (its scores, or with `None` its place in the excluded
@@ -340,14 +343,14 @@ impl Engine {
         let (ttl, window) = (self.config.state_ttl_ms, self.config.reopen_window_ms);
         let mut due = Vec::new();
         self.request_expiry.pop_due_exact(watermark, &mut due);
-        for (_, (key, generation)) in due {
-            let Some(r) = self.requests.get(&key).filter(|r| r.generation == generation) else { continue };
+        for (_, (slot, generation)) in due {
+            let Some(r) = self.requests.live(slot, generation) else { continue };
             let expires = r.expires_at(ttl, window);
             if expires > watermark {
-                self.request_expiry.push(expires, (key, generation));
+                self.request_expiry.push(expires, (slot, generation));
                 continue;
             }
-            let r = self.requests.remove(&key).expect("looked up above");
+            let r = self.requests.remove(slot);
             if r.created == NONE {
                 orphans.push((r.first_seen, orphan_request(&self.sellers[r.department as usize].id, &r)));
             }
@@ -366,13 +369,16 @@ impl Engine {
         });
     }
 
-    /// Re-arms the deadlines of a restored request and indexes its feedback.
-    pub(super) fn rearm_request(&mut self, key: u128, r: &RequestState) {
+    /// Holds a restored request again: re-arms its deadlines and indexes its feedback.
+    pub(super) fn restore_request(&mut self, key: u128, r: RequestState) {
+        let generation = r.generation;
+        let (slot, _) = self.requests.find_or_insert(key, || r);
+        let r = self.requests.at(slot);
         for f in &r.feedback {
-            self.feedback_of.insert(f.id, key);
+            self.feedback_of.insert(f.id, (slot, generation));
         }
-        let item = Item::Request(key, r.generation);
-        self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (key, r.generation));
+        let item = Item::Request(slot, generation);
+        self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (slot, generation));
         if r.created != NONE {
             self.deadlines.push(r.due_by, (TimerKind::RequestDue, item));
         }
@@ -380,7 +386,7 @@ impl Engine {
             self.deadlines.push(r.closed.saturating_add(self.config.reopen_window_ms), (TimerKind::ReopenWindow, item));
         }
         if r.survey_due != NONE && !r.survey_done {
-            self.request_surveys.push(r.survey_due, (key, r.generation));
+            self.request_surveys.push(r.survey_due, (slot, generation));
         }
     }
 }

@@ -13,6 +13,7 @@ mod fingerprint;
 mod interned;
 mod lifecycle;
 mod request;
+mod request_table;
 mod timers;
 
 pub use accs::{Acc, DayAccs};
@@ -23,4 +24,5 @@ pub use fingerprint::{Fingerprinter, FpMap};
 pub use interned::InternedIds;
 pub use lifecycle::{Deadlines, Effect, MessageState, OrderState, Step, Targets, TimerKind, NONE};
 pub use request::{Closure, Feedback, Reopen, RequestState, Score, Wanted, NO_PERFORMER, NO_SITE};
+pub use request_table::RequestTable;
 pub use timers::TimerWheel;

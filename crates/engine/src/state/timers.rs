@@ -2,7 +2,8 @@
 //!
 //! Deadlines fire in bulk as event time moves on: a push is one map lookup and a `Vec` push,
 //! a pop drains whole buckets in order. Only buckets that hold timers exist, so a deadline
-//! years away costs one entry, not the buckets in between.
+//! years away costs one entry, not the buckets in between. Emptied buckets keep their
+//! capacity for the next ones, so a steady stream of timers allocates nothing.
 
 use std::collections::BTreeMap;
 
@@ -12,17 +13,23 @@ pub struct TimerWheel<T> {
     width: i64,
     buckets: BTreeMap<i64, Vec<(i64, T)>>,
     len: usize,
+    /// Emptied buckets, reused (at most [`SPARE_BUCKETS`]).
+    spare: Vec<Vec<(i64, T)>>,
 }
+
+/// Emptied buckets kept for reuse: enough for the buckets a stream fills at once.
+const SPARE_BUCKETS: usize = 64;
 
 impl<T: Copy> TimerWheel<T> {
     /// Timers fire at most `width` milliseconds late (at the end of their bucket).
     pub fn new(width: i64) -> Self {
-        TimerWheel { width, buckets: BTreeMap::new(), len: 0 }
+        TimerWheel { width, buckets: BTreeMap::new(), len: 0, spare: Vec::new() }
     }
 
     /// Schedules a payload in the bucket of its due time (a past bucket fires at the next pop).
     pub fn push(&mut self, due: i64, payload: T) {
-        self.buckets.entry(due.div_euclid(self.width)).or_default().push((due, payload));
+        let spare = &mut self.spare;
+        self.buckets.entry(due.div_euclid(self.width)).or_insert_with(|| spare.pop().unwrap_or_default()).push((due, payload));
         self.len += 1;
     }
 
@@ -30,9 +37,10 @@ impl<T: Copy> TimerWheel<T> {
     pub fn pop_expired(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
         let last_done = now.saturating_add(1).div_euclid(self.width) - 1;
         while self.buckets.first_key_value().is_some_and(|(b, _)| *b <= last_done) {
-            if let Some((_, bucket)) = self.buckets.pop_first() {
+            if let Some((_, mut bucket)) = self.buckets.pop_first() {
                 self.len -= bucket.len();
-                out.extend(bucket);
+                out.append(&mut bucket);
+                self.recycle(bucket);
             }
         }
     }
@@ -53,8 +61,15 @@ impl<T: Copy> TimerWheel<T> {
             });
             self.len -= before - bucket.len();
             if bucket.is_empty() {
-                entry.remove();
+                let bucket = entry.remove();
+                self.recycle(bucket);
             }
+        }
+    }
+
+    fn recycle(&mut self, bucket: Vec<(i64, T)>) {
+        if self.spare.len() < SPARE_BUCKETS {
+            self.spare.push(bucket);
         }
     }
 
@@ -98,6 +113,20 @@ mod tests {
         out.clear();
         w.pop_expired(40, &mut out);
         assert_eq!(out, vec![(33, 33)]);
+    }
+
+    #[test]
+    fn emptied_buckets_are_reused() {
+        let mut w = TimerWheel::new(10);
+        w.push(1, 1u8);
+        w.push(2, 2);
+        let mut out = Vec::new();
+        w.pop_expired(10, &mut out);
+        assert_eq!((out.len(), w.spare.len()), (2, 1));
+        let capacity = w.spare[0].capacity();
+        w.push(25, 3);
+        assert!(w.spare.is_empty());
+        assert_eq!(w.buckets[&2].capacity(), capacity, "the new bucket is the emptied one");
     }
 
     #[test]

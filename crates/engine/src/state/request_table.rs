@@ -1,0 +1,108 @@
+//! The live service requests, in slots: an event finds its request through the fingerprint
+//! index once, and every timer of the request (deadline, survey decision, expiry) holds its
+//! slot, so firing it is an array access instead of a probe into a large hash table.
+//!
+//! A slot is reused after its request is forgotten; a timer tells a stale slot by the
+//! request's generation, which no two requests share.
+
+use super::fingerprint::FpMap;
+use super::request::RequestState;
+
+/// Requests by slot, with an index from the fingerprint of (department, request_id).
+#[derive(Debug, Default)]
+pub struct RequestTable {
+    index: FpMap<u32>,
+    slots: Vec<Option<(u128, RequestState)>>,
+    free: Vec<u32>,
+}
+
+impl RequestTable {
+    /// The slot of the request with fingerprint `key`, if it is held.
+    pub fn find(&self, key: u128) -> Option<u32> {
+        self.index.get(&key).copied()
+    }
+
+    /// The slot of `key`'s request, made with `new` (and `true`) when it is not held.
+    pub fn find_or_insert(&mut self, key: u128, new: impl FnOnce() -> RequestState) -> (u32, bool) {
+        if let Some(&slot) = self.index.get(&key) {
+            return (slot, false);
+        }
+        let entry = Some((key, new()));
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = entry;
+                slot
+            }
+            None => {
+                self.slots.push(entry);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, slot);
+        (slot, true)
+    }
+
+    /// The request in `slot`; panics on a free slot (a slot found or inserted is held until removed).
+    pub fn at(&self, slot: u32) -> &RequestState {
+        &self.slots[slot as usize].as_ref().expect("a held slot").1
+    }
+
+    /// The request in `slot`, to change it; panics on a free slot.
+    pub fn at_mut(&mut self, slot: u32) -> &mut RequestState {
+        &mut self.slots[slot as usize].as_mut().expect("a held slot").1
+    }
+
+    /// The request a timer armed for (`slot`, `generation`) is about, unless it was forgotten since.
+    pub fn live(&mut self, slot: u32, generation: u32) -> Option<&mut RequestState> {
+        match self.slots.get_mut(slot as usize) {
+            Some(Some((_, r))) if r.generation == generation => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Forgets the request in `slot` and frees the slot.
+    pub fn remove(&mut self, slot: u32) -> RequestState {
+        let (key, r) = self.slots[slot as usize].take().expect("a held slot");
+        self.index.remove(&key);
+        self.free.push(slot);
+        r
+    }
+
+    /// Requests held.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Every request with its fingerprint, in slot order.
+    pub fn iter(&self) -> impl Iterator<Item = (&u128, &RequestState)> {
+        self.slots.iter().flatten().map(|(key, r)| (key, r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_reused_and_stale_timers_miss() {
+        let mut t = RequestTable::default();
+        let (a, new) = t.find_or_insert(1, || RequestState::new("a", 7, 0, 0));
+        assert!(new);
+        assert_eq!(t.find_or_insert(1, || unreachable!("held")), (a, false));
+        let (b, _) = t.find_or_insert(2, || RequestState::new("b", 8, 0, 0));
+        assert_ne!(a, b);
+        assert_eq!(&*t.remove(a).request_id, "a");
+        assert_eq!((t.find(1), t.len()), (None, 1));
+        assert!(t.live(a, 7).is_none(), "a freed slot has no request");
+        let (c, _) = t.find_or_insert(3, || RequestState::new("c", 9, 0, 0));
+        assert_eq!(c, a, "the freed slot is reused");
+        assert!(t.live(c, 7).is_none(), "a timer of the forgotten request misses the new one");
+        assert_eq!(&*t.live(c, 9).expect("live").request_id, "c");
+        assert_eq!(t.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![3, 2]);
+    }
+}
