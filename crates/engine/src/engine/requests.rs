@@ -44,10 +44,15 @@ impl Engine {
         let generation = self.generation();
         let (slot, new) = self.requests.find_or_insert(key, || RequestState::new(request_id, generation, department, t));
         if new {
-            let expires = self.requests.at(slot).expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms);
-            self.request_expiry.push(expires, (slot, generation));
+            self.arm_expiry(slot);
         }
         slot
+    }
+
+    /// Schedules a look at the request in `slot` when its state TTL may have passed.
+    fn arm_expiry(&mut self, slot: u32) {
+        let r = self.requests.at(slot);
+        self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (slot, r.generation));
     }
 
     /// Applies a lifecycle step; a step that contradicts the request is rejected and changes nothing.
@@ -122,8 +127,7 @@ impl Engine {
             self.deadlines.push(due, (kind, Item::Request(slot, generation)));
         }
         if earlier_expiry {
-            let expires = self.requests.at(slot).expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms);
-            self.request_expiry.push(expires, (slot, generation));
+            self.arm_expiry(slot);
         }
         self.settle(slot);
         Ok(())
@@ -135,9 +139,8 @@ impl Engine {
         let slot = self.request_slot(department, request_id, t);
         let id = self.fingerprints.of(&(department, feedback));
         let excluded = self.early_exclusions.remove(&id).is_some();
-        let generation = self.requests.at(slot).generation;
-        self.feedback_of.insert(id, (slot, generation));
         let r = self.requests.at_mut(slot);
+        self.feedback_of.insert(id, (slot, r.generation));
         if matches!(score, Score::Survey { .. }) && (r.rated == NONE || t < r.rated) {
             r.rated = t;
         }
@@ -373,12 +376,12 @@ impl Engine {
     pub(super) fn restore_request(&mut self, key: u128, r: RequestState) {
         let generation = r.generation;
         let (slot, _) = self.requests.find_or_insert(key, || r);
+        self.arm_expiry(slot);
         let r = self.requests.at(slot);
         for f in &r.feedback {
             self.feedback_of.insert(f.id, (slot, generation));
         }
         let item = Item::Request(slot, generation);
-        self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (slot, generation));
         if r.created != NONE {
             self.deadlines.push(r.due_by, (TimerKind::RequestDue, item));
         }
