@@ -96,7 +96,7 @@ ceil(pass_rate x cells)-th best cell, so at least that share of cells meets it (
     /// Measure engine throughput (events/s on one core) and peak memory.
     #[command(after_help = "Examples:\n  quality-pipeline bench --sellers 10000 --days 90\n  \
                             quality-pipeline bench --profile service --throughput-only --requests-per-day 12\n  \
-                            quality-pipeline bench --compare-profiles --requests-per-day 12 --rounds 5")]
+                            quality-pipeline bench --compare-profiles --rounds 5 --throughput-sellers 1000")]
     Bench(BenchArgs),
     /// Measure end-to-end throughput, Kafka to ClickHouse, beside the bare consume rate (needs both servers).
     #[command(
@@ -493,7 +493,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 10_000)]
     pub sellers: u32,
     /// Service profile: mean requests per performer and weekday (the generator's default is 4;
-    /// about 12 gives the marketplace stream's events per entity and day).
+    /// --compare-profiles matches the marketplace stream's events per entity-day unless given).
     #[arg(long, value_name = "N")]
     pub requests_per_day: Option<f64>,
     /// Days in the memory run.
@@ -516,7 +516,7 @@ pub struct BenchArgs {
     /// then slows both); no memory run.
     #[arg(long, conflicts_with_all = ["profile", "throughput_only"])]
     pub compare_profiles: bool,
-    /// Engine runs of each profile with --compare-profiles (the best of each is kept).
+    /// Rounds of --compare-profiles: each runs the service engine, then the marketplace engine (the median share is reported).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,
 }

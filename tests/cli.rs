@@ -153,21 +153,15 @@ fn generate_service_profile_is_deterministic_keyed_by_department_and_refuses_mar
 
 #[test]
 fn bench_compares_the_profiles_run_in_turn() {
-    let out = ok(bin().args([
-        "bench",
-        "--compare-profiles",
-        "--throughput-sellers",
-        "40",
-        "--days",
-        "6",
-        "--events",
-        "20000",
-        "--rounds",
-        "2",
-        "--requests-per-day",
-        "12",
-    ]));
-    assert!(out.contains("round 2/2"), "{out}");
+    let out = ok(bin().args(["bench", "--compare-profiles", "--throughput-sellers", "40", "--days", "6", "--events", "20000", "--rounds", "3"]));
+    assert!(out.contains("round 3/3") && out.contains("median of 3 rounds"), "{out}");
+    let density = |stream: &str| -> f64 {
+        let line = out.lines().find(|l| l.starts_with(stream)).unwrap_or_else(|| panic!("no {stream} line in: {out}"));
+        let before = line.split(" events per entity-day").next().unwrap();
+        before.rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("no density in: {line}"))
+    };
+    let (service, marketplace) = (density("40 performers"), density("40 sellers"));
+    assert!((service / marketplace - 1.0).abs() < 0.15, "the service stream is given the marketplace's density: {out}");
     let share: f64 = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("service profile at "))

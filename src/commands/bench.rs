@@ -23,8 +23,18 @@ enum Stream {
 /// Performers per department in the service profile's benchmark streams.
 const PERFORMERS_PER_DEPARTMENT: u32 = 20;
 
+/// Requests a performer-day of the small service stream that `--compare-profiles` measures the
+/// service density on, and its performers.
+const PROBE_REQUESTS_PER_DAY: f64 = 12.0;
+const PROBE_PERFORMERS: u32 = 100;
+
 impl Stream {
     fn new(args: &BenchArgs, profile: ProfileArg, entities: u32, timezone: chrono_tz::Tz) -> Stream {
+        Stream::with_requests(args, profile, entities, timezone, args.requests_per_day)
+    }
+
+    /// A stream whose service requests a performer-day are `requests_per_day` (the generator's default if `None`).
+    fn with_requests(args: &BenchArgs, profile: ProfileArg, entities: u32, timezone: chrono_tz::Tz, requests_per_day: Option<f64>) -> Stream {
         let (days, seed) = (args.days, args.seed);
         let defaults = ServiceConfig::default();
         match profile {
@@ -35,9 +45,17 @@ impl Stream {
                 days,
                 seed,
                 timezone,
-                requests_per_performer_day: args.requests_per_day.unwrap_or(defaults.requests_per_performer_day),
+                requests_per_performer_day: requests_per_day.unwrap_or(defaults.requests_per_performer_day),
                 ..defaults
             }),
+        }
+    }
+
+    /// The entities whose events these are: sellers, or performers.
+    fn entities(&self) -> u32 {
+        match self {
+            Stream::Marketplace(c) => c.sellers,
+            Stream::Service(c) => c.departments * c.performers_per_department,
         }
     }
 
@@ -129,7 +147,7 @@ fn memory_run(stream: &Stream, config: &EngineConfig) {
 
 fn throughput_run(stream: &Stream, config: &EngineConfig, n: usize) {
     let events = Events::load(stream, n);
-    println!("throughput, {}: {}, best of 3 runs", stream.describe(), events.describe());
+    println!("throughput, {}: {}, best of 3 runs", stream.describe(), events.describe(stream.entities()));
     let best = |f: &dyn Fn() -> f64| (0..3).map(|_| f()).fold(0.0f64, f64::max);
     let decode_rate = best(&|| events.decode_rate());
     let engine_rate = best(&|| events.engine_rate(config));
@@ -138,25 +156,52 @@ fn throughput_run(stream: &Stream, config: &EngineConfig, n: usize) {
 }
 
 /// `--compare-profiles`: both profiles' streams for `n` entities, their engine runs taken in
-/// turn, and the service profile's best as a share of the marketplace's best.
+/// turn, and the service profile's throughput as a share of the marketplace's (the median of
+/// the rounds' shares, each round's two runs being close in time).
+///
+/// Unless `--requests-per-day` says otherwise, the service stream gets the marketplace stream's
+/// events per entity-day, so that as many events share each entity-day's window rows.
 fn compare_run(args: &BenchArgs, n: u32, service: &EngineConfig, marketplace: &EngineConfig) {
-    let runs = [(ProfileArg::Service, service), (ProfileArg::Marketplace, marketplace)].map(|(profile, config)| {
-        let stream = Stream::new(args, profile, n, config.timezone);
-        let events = Events::load(&stream, args.events);
-        println!("{}: {}", stream.describe(), events.describe());
+    let tz = marketplace.timezone;
+    let market_stream = Stream::new(args, ProfileArg::Marketplace, n, tz);
+    let market_events = Events::load(&market_stream, args.events);
+    let requests_per_day = args.requests_per_day.unwrap_or_else(|| {
+        let probe = Stream::with_requests(args, ProfileArg::Service, PROBE_PERFORMERS, tz, Some(PROBE_REQUESTS_PER_DAY));
+        let probe_density = Events::load(&probe, args.events).density(PROBE_PERFORMERS);
+        let matched = (PROBE_REQUESTS_PER_DAY * market_events.density(n) / probe_density * 10.0).round() / 10.0;
+        println!("service stream at {matched} requests a performer-day: the marketplace stream's events per entity-day");
+        matched
+    });
+    let service_stream = Stream::with_requests(args, ProfileArg::Service, n, tz, Some(requests_per_day));
+    let service_events = Events::load(&service_stream, args.events);
+    let runs = [(&service_stream, service_events, service), (&market_stream, market_events, marketplace)].map(|(stream, events, config)| {
+        println!("{}: {}", stream.describe(), events.describe(stream.entities()));
         (events, config)
     });
     let mut best = [0.0f64; 2];
+    let mut shares = Vec::new();
     for round in 1..=args.rounds {
-        for (b, (events, config)) in best.iter_mut().zip(&runs) {
-            *b = b.max(events.engine_rate(config));
+        let rates = runs.each_ref().map(|(events, config)| events.engine_rate(config));
+        for (b, r) in best.iter_mut().zip(rates) {
+            *b = b.max(r);
         }
-        println!("  round {round}/{}: best so far service {:.3} M events/s, marketplace {:.3} M events/s", args.rounds, best[0] / 1e6, best[1] / 1e6);
+        shares.push(rates[0] / rates[1]);
+        println!(
+            "  round {round}/{}: service {:.3}, marketplace {:.3} M events/s, share {:.0} %",
+            args.rounds,
+            rates[0] / 1e6,
+            rates[1] / 1e6,
+            100.0 * rates[0] / rates[1]
+        );
     }
+    shares.sort_by(f64::total_cmp);
     println!(
-        "  service profile at {:.0} % of the marketplace's engine throughput (best of {} runs each, taken in turn)",
-        100.0 * best[0] / best[1],
-        args.rounds
+        "  service profile at {:.0} % of the marketplace's engine throughput (median of {} rounds, each a service run then a marketplace run; best runs {:.3} and {:.3} M events/s, {:.0} %)",
+        100.0 * shares[shares.len() / 2],
+        args.rounds,
+        best[0] / 1e6,
+        best[1] / 1e6,
+        100.0 * best[0] / best[1]
     );
 }
 
@@ -164,25 +209,39 @@ fn compare_run(args: &BenchArgs, n: u32, service: &EngineConfig, marketplace: &E
 struct Events {
     buf: Vec<u8>,
     ends: Vec<usize>,
+    /// Days from the earliest to the latest event time (of the events that decode).
+    span_days: f64,
 }
 
 impl Events {
     fn load(stream: &Stream, n: usize) -> Events {
         let mut buf = Vec::with_capacity(n * 280);
         let mut ends = Vec::with_capacity(n);
+        let (mut first, mut last) = (i64::MAX, i64::MIN);
         for line in stream.lines().take(n) {
+            if let Ok(e) = decode(line.as_bytes()) {
+                (first, last) = (first.min(e.occurred_at.0), last.max(e.occurred_at.0));
+            }
             buf.extend_from_slice(line.as_bytes());
             ends.push(buf.len());
         }
-        Events { buf, ends }
+        let span_days = if first <= last { (last - first) as f64 / quality_engine::contract::DAY_MS as f64 } else { 0.0 };
+        Events { buf, ends, span_days }
     }
 
-    fn describe(&self) -> String {
+    /// Events per entity and day, for `entities` entities.
+    fn density(&self, entities: u32) -> f64 {
+        self.ends.len() as f64 / (f64::from(entities.max(1)) * self.span_days.max(1.0))
+    }
+
+    fn describe(&self, entities: u32) -> String {
         format!(
-            "{} events ({:.0} MiB of NDJSON, {:.0} bytes/event) in memory",
+            "{} events ({:.0} MiB of NDJSON, {:.0} bytes/event, {:.1} events per entity-day over {:.0} days) in memory",
             self.ends.len(),
             self.buf.len() as f64 / 1048576.0,
-            self.buf.len() as f64 / self.ends.len() as f64
+            self.buf.len() as f64 / self.ends.len() as f64,
+            self.density(entities),
+            self.span_days
         )
     }
 

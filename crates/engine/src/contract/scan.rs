@@ -177,6 +177,25 @@ static STOP: [bool; 256] = {
     t
 };
 
+/// The length of the leading run of bytes that need no care in a string (before the first
+/// [`STOP`] byte), or `None` when none follows. Eight bytes at a time: a word has a stop byte
+/// when some byte is below 0x20 or equals `"` or `\\`, and the lowest flagged byte is the first.
+fn plain_len(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let stops = (w.wrapping_sub(ONES * 0x20) & !w & HIGHS) | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if stops != 0 {
+            return Some(i + stops.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    b[i..].iter().position(|&c| STOP[c as usize]).map(|n| i + n)
+}
+
 struct Scanner<'a> {
     b: &'a [u8],
     text: &'a str,
@@ -228,7 +247,7 @@ impl<'a> Scanner<'a> {
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
-        let len = self.b[start..].iter().position(|&c| STOP[c as usize])?;
+        let len = plain_len(&self.b[start..])?;
         self.i += len;
         self.eat(b'"')?;
         self.text.get(start..start + len)
@@ -486,6 +505,14 @@ mod tests {
                     prop_assert_eq!(Some(scanned), serde(text));
                 }
             }
+        }
+
+        /// The word-at-a-time search finds the first byte that ends a plain string, as a byte-wise one does.
+        #[test]
+        fn plain_len_finds_the_first_stop_byte(
+            bytes in prop::collection::vec((0usize..60).prop_map(|i| [b'"', b'\\', 0x1f, 0x00, 0x20, 0x7f, 0x80, 0xe2, 0xff].get(i).copied().unwrap_or(b'a')), 0..40),
+        ) {
+            prop_assert_eq!(plain_len(&bytes), bytes.iter().position(|&c| STOP[c as usize]));
         }
 
         /// `answers` built from members that the scanner reads, skips or defers on, repeated

@@ -637,7 +637,7 @@ impl Engine {
                     a.seller
                 }),
                 Item::Request(slot, generation) => {
-                    self.fire_request(slot, generation);
+                    self.fire_request(kind, slot, generation);
                     None
                 }
             };

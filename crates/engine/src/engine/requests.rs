@@ -129,6 +129,10 @@ impl Engine {
         if earlier_expiry {
             self.arm_expiry(slot);
         }
+        let r = self.requests.at(slot);
+        if r.created != NONE && r.closed != NONE && r.closed <= r.due_by {
+            self.requests.mark_closed_on_time(slot);
+        }
         self.settle(slot);
         Ok(())
     }
@@ -145,6 +149,7 @@ impl Engine {
             r.rated = t;
         }
         r.feedback.push(Feedback { id, excluded, at: t, score, counted_for: NO_PERFORMER, excluded_for: NO_PERFORMER });
+        r.feedback_settled_for = None;
         self.settle(slot);
     }
 
@@ -162,7 +167,9 @@ impl Engine {
         if !self.is_open(at) {
             return Err(super::disputes::too_late(at));
         }
-        self.requests.at_mut(slot).feedback[i].excluded = true;
+        let r = self.requests.at_mut(slot);
+        r.feedback[i].excluded = true;
+        r.feedback_settled_for = None;
         self.settle(slot);
         Ok(())
     }
@@ -225,8 +232,13 @@ impl Engine {
         }
     }
 
-    /// A deadline of a request fired: the request is judged again at the new event time.
-    pub(super) fn fire_request(&mut self, slot: u32, generation: u32) {
+    /// A deadline of a request fired: the request is judged again at the new event time. Its
+    /// due time changes nothing once it closed by then (its reopen window has a timer of its
+    /// own), so that timer leaves such a request untouched.
+    pub(super) fn fire_request(&mut self, kind: TimerKind, slot: u32, generation: u32) {
+        if kind == TimerKind::RequestDue && self.requests.closed_on_time(slot) {
+            return;
+        }
         if self.requests.live(slot, generation).is_some() {
             self.settle(slot);
         }
@@ -262,12 +274,18 @@ impl Engine {
         // A counted item follows the owner; an excluded one counts nowhere but in the owner's excluded count.
         let target = |f: &Feedback| if f.excluded { (NO_PERFORMER, want.performer) } else { (want.performer, NO_PERFORMER) };
         let r = self.requests.at_mut(slot);
+        if r.feedback_settled_for == Some(want.performer) {
+            return;
+        }
         if r.feedback.iter().all(|f| (f.counted_for, f.excluded_for) == target(f)) {
+            r.feedback_settled_for = Some(want.performer);
             return;
         }
         let mut feedback = std::mem::take(&mut r.feedback);
+        let mut settled = true;
         for f in feedback.iter_mut().filter(|f| (f.counted_for, f.excluded_for) != target(f)) {
             if !self.is_open(f.at) {
+                settled = false;
                 continue;
             }
             let (scored, excluded) = target(f);
@@ -275,7 +293,9 @@ impl Engine {
             self.shift(department, f.excluded_for, excluded, f.at, None);
             (f.counted_for, f.excluded_for) = (scored, excluded);
         }
-        self.requests.at_mut(slot).feedback = feedback;
+        let r = self.requests.at_mut(slot);
+        r.feedback = feedback;
+        r.feedback_settled_for = settled.then_some(want.performer);
     }
 
     /// Moves a feedback item's contribution (its scores, or with `None` its place in the excluded

@@ -6,7 +6,9 @@
 //! late reopen or a late creation become exact corrections of the windows they touch.
 
 use super::lifecycle::NONE;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// "No site known (yet)".
 pub const NO_SITE: u32 = u32::MAX;
@@ -46,8 +48,9 @@ pub enum Score {
     Survey {
         /// The main question's score.
         overall: u8,
-        /// `(question number, score)` of every answer ([`crate::state::InternedIds`]).
-        answers: Box<[(u32, u8)]>,
+        /// `(question number, score)` of every answer ([`crate::state::InternedIds`]); held
+        /// inline, as a survey has at most five.
+        answers: SmallVec<[(u32, u8); 5]>,
     },
     /// An NPS answer, 0..10 (`nps`).
     Nps(u8),
@@ -73,10 +76,10 @@ pub struct Feedback {
 /// One request, from its first event until its state expires.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestState {
-    /// The request's id (dead letters, survey requests).
-    pub request_id: Box<str>,
+    /// The request's id (dead letters, survey requests); inline up to 24 bytes, like most ids.
+    pub request_id: CompactString,
     /// The client, known with the creation.
-    pub client: Box<str>,
+    pub client: CompactString,
     /// When its survey decision is due (first closure plus the wait), or [`NONE`].
     pub survey_due: i64,
     /// Whether its survey decision was taken.
@@ -113,6 +116,10 @@ pub struct RequestState {
     pub counted_overdue: bool,
     /// Surveys and NPS answers about the request.
     pub feedback: Vec<Feedback>,
+    /// The performer for whom every feedback item counts as it should, so that settling the
+    /// request again skips the list; `None` after a change to it (not saved: recomputed).
+    #[serde(skip)]
+    pub feedback_settled_for: Option<u32>,
 }
 
 /// What a request should contribute now.
@@ -133,7 +140,7 @@ impl RequestState {
     pub fn new(request_id: &str, generation: u32, department: u32, t: i64) -> RequestState {
         RequestState {
             request_id: request_id.into(),
-            client: "".into(),
+            client: CompactString::default(),
             survey_due: NONE,
             survey_done: false,
             rated: NONE,
@@ -152,6 +159,7 @@ impl RequestState {
             counted_reopen: None,
             counted_overdue: false,
             feedback: Vec::new(),
+            feedback_settled_for: None,
         }
     }
 

@@ -4,27 +4,43 @@
 //!
 //! A slot is reused after its request is forgotten; a timer tells a stale slot by the
 //! request's generation, which no two requests share.
+//!
+//! The index holds slot numbers only (4 bytes a request, the keys being in the slots), so that
+//! the index of a month of requests stays in cache.
 
-use super::fingerprint::FpMap;
 use super::request::RequestState;
+use hashbrown::HashTable;
 
 /// Requests by slot, with an index from the fingerprint of (department, request_id).
 #[derive(Debug, Default)]
 pub struct RequestTable {
-    index: FpMap<u32>,
+    index: HashTable<u32>,
     slots: Vec<Option<(u128, RequestState)>>,
     free: Vec<u32>,
+    /// A bit a slot: the request closed by its `due_by`, so its due-time timer has nothing to
+    /// do and need not touch the request (a small bitmap stays in cache; the slots do not).
+    closed_on_time: Vec<u64>,
+}
+
+/// A fingerprint is already a keyed hash: its low bits are the table hash.
+fn hash(key: u128) -> u64 {
+    key as u64
+}
+
+/// The key held in `slot`.
+fn key_at(slots: &[Option<(u128, RequestState)>], slot: u32) -> Option<u128> {
+    slots[slot as usize].as_ref().map(|(key, _)| *key)
 }
 
 impl RequestTable {
     /// The slot of the request with fingerprint `key`, if it is held.
     pub fn find(&self, key: u128) -> Option<u32> {
-        self.index.get(&key).copied()
+        self.index.find(hash(key), |&slot| key_at(&self.slots, slot) == Some(key)).copied()
     }
 
     /// The slot of `key`'s request, made with `new` (and `true`) when it is not held.
     pub fn find_or_insert(&mut self, key: u128, new: impl FnOnce() -> RequestState) -> (u32, bool) {
-        if let Some(&slot) = self.index.get(&key) {
+        if let Some(slot) = self.find(key) {
             return (slot, false);
         }
         let entry = Some((key, new()));
@@ -38,7 +54,8 @@ impl RequestTable {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key, slot);
+        let slots = &self.slots;
+        self.index.insert_unique(hash(key), slot, |&s| key_at(slots, s).map_or(0, hash));
         (slot, true)
     }
 
@@ -62,10 +79,29 @@ impl RequestTable {
 
     /// Forgets the request in `slot` and frees the slot.
     pub fn remove(&mut self, slot: u32) -> RequestState {
-        let (key, r) = self.slots[slot as usize].take().expect("a held slot");
-        self.index.remove(&key);
+        if let Ok(entry) = self.index.find_entry(hash(key_at(&self.slots, slot).expect("a held slot")), |&s| s == slot) {
+            entry.remove();
+        }
+        let (_, r) = self.slots[slot as usize].take().expect("a held slot");
+        if let Some(word) = self.closed_on_time.get_mut(slot as usize / 64) {
+            *word &= !(1 << (slot % 64));
+        }
         self.free.push(slot);
         r
+    }
+
+    /// Notes that the request in `slot` closed by its `due_by` (it stays so: a closure only moves earlier).
+    pub fn mark_closed_on_time(&mut self, slot: u32) {
+        let word = slot as usize / 64;
+        if self.closed_on_time.len() <= word {
+            self.closed_on_time.resize(word + 1, 0);
+        }
+        self.closed_on_time[word] |= 1 << (slot % 64);
+    }
+
+    /// Whether the request in `slot` closed by its `due_by`.
+    pub fn closed_on_time(&self, slot: u32) -> bool {
+        self.closed_on_time.get(slot as usize / 64).is_some_and(|w| w & (1 << (slot % 64)) != 0)
     }
 
     /// Requests held.
@@ -104,5 +140,9 @@ mod tests {
         assert!(t.live(c, 7).is_none(), "a timer of the forgotten request misses the new one");
         assert_eq!(&*t.live(c, 9).expect("live").request_id, "c");
         assert_eq!(t.iter().map(|(k, _)| *k).collect::<Vec<_>>(), vec![3, 2]);
+        t.mark_closed_on_time(c);
+        assert!(t.closed_on_time(c) && !t.closed_on_time(b));
+        t.remove(c);
+        assert!(!t.closed_on_time(c), "a freed slot forgets its request's closure");
     }
 }

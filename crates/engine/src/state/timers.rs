@@ -1,55 +1,99 @@
-//! Event-time timers bucketed by due minute (or any width) in an ordered map.
+//! Event-time timers bucketed by due minute (or any width): a ring of buckets for the near
+//! future and an ordered map for the rest.
 //!
-//! Deadlines fire in bulk as event time moves on: a push is one map lookup and a `Vec` push,
-//! a pop drains whole buckets in order. Only buckets that hold timers exist, so a deadline
-//! years away costs one entry, not the buckets in between. Emptied buckets keep their
-//! capacity for the next ones, so a steady stream of timers allocates nothing.
+//! Deadlines fire in bulk as event time moves on. A push within [`RING_BUCKETS`] buckets of
+//! the oldest pending one is an index and a `Vec` push; a pop walks the ring's buckets in order.
+//! A deadline further away (or in a past bucket) goes to the map, so one years away costs one
+//! entry, not the buckets in between. Buckets keep their capacity, so a steady stream of
+//! timers allocates nothing.
 
 use std::collections::BTreeMap;
+
+/// Buckets the ring holds: at a minute each, 22 days, more than the 14-day complaint window.
+const RING_BUCKETS: usize = 1 << 15;
 
 /// Timers bucketed by due time; a bucket fires once time has passed its end.
 #[derive(Debug)]
 pub struct TimerWheel<T> {
     width: i64,
-    buckets: BTreeMap<i64, Vec<(i64, T)>>,
+    /// The first bucket the ring holds: the ring holds buckets `base..base + RING_BUCKETS`,
+    /// bucket `b` at `b mod RING_BUCKETS`.
+    base: i64,
+    ring: Vec<Vec<(i64, T)>>,
+    /// Timers in the ring.
+    in_ring: usize,
+    /// Buckets outside the ring's span when their first timer came; a bucket the ring has
+    /// reached since fires these before the ring's own (they were pushed earlier).
+    far: BTreeMap<i64, Vec<(i64, T)>>,
+    /// The first far bucket ([`i64::MAX`] when there is none): most pops need not look further.
+    far_first: i64,
     len: usize,
-    /// Emptied buckets, reused (at most [`SPARE_BUCKETS`]).
-    spare: Vec<Vec<(i64, T)>>,
 }
-
-/// Emptied buckets kept for reuse: enough for the buckets a stream fills at once.
-const SPARE_BUCKETS: usize = 64;
 
 impl<T: Copy> TimerWheel<T> {
     /// Timers fire at most `width` milliseconds late (at the end of their bucket).
     pub fn new(width: i64) -> Self {
-        TimerWheel { width, buckets: BTreeMap::new(), len: 0, spare: Vec::new() }
+        TimerWheel { width, base: i64::MIN, ring: Vec::new(), in_ring: 0, far: BTreeMap::new(), far_first: i64::MAX, len: 0 }
     }
 
     /// Schedules a payload in the bucket of its due time (a past bucket fires at the next pop).
     pub fn push(&mut self, due: i64, payload: T) {
-        let spare = &mut self.spare;
-        self.buckets.entry(due.div_euclid(self.width)).or_insert_with(|| spare.pop().unwrap_or_default()).push((due, payload));
+        let bucket = due.div_euclid(self.width);
+        if self.in_ring == 0 && self.far.is_empty() {
+            self.base = bucket;
+        }
+        if bucket >= self.base && bucket - self.base < RING_BUCKETS as i64 {
+            if self.ring.is_empty() {
+                self.ring.resize_with(RING_BUCKETS, Vec::new);
+            }
+            self.ring[slot(bucket)].push((due, payload));
+            self.in_ring += 1;
+        } else {
+            self.far.entry(bucket).or_default().push((due, payload));
+            self.far_first = self.far_first.min(bucket);
+        }
         self.len += 1;
     }
 
     /// Moves every timer of the buckets that ended at or before `now` into `out`.
     pub fn pop_expired(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
         let last_done = now.saturating_add(1).div_euclid(self.width) - 1;
-        while self.buckets.first_key_value().is_some_and(|(b, _)| *b <= last_done) {
-            if let Some((_, mut bucket)) = self.buckets.pop_first() {
+        if self.in_ring > 0 {
+            let ring_end = last_done.min(self.base + RING_BUCKETS as i64 - 1);
+            for b in self.base..=ring_end {
+                self.pop_far(b, out);
+                let bucket = &mut self.ring[slot(b)];
+                self.in_ring -= bucket.len();
                 self.len -= bucket.len();
-                out.append(&mut bucket);
-                self.recycle(bucket);
+                out.append(bucket);
+                if self.in_ring == 0 {
+                    break;
+                }
             }
         }
+        self.pop_far(last_done, out);
+        self.base = self.base.max(last_done.saturating_add(1));
+    }
+
+    /// Moves the far buckets up to `last` into `out`, in order.
+    fn pop_far(&mut self, last: i64, out: &mut Vec<(i64, T)>) {
+        if self.far_first > last {
+            return;
+        }
+        while self.far.first_key_value().is_some_and(|(b, _)| *b <= last) {
+            if let Some((_, mut bucket)) = self.far.pop_first() {
+                self.len -= bucket.len();
+                out.append(&mut bucket);
+            }
+        }
+        self.far_first = self.far.first_key_value().map_or(i64::MAX, |(b, _)| *b);
     }
 
     /// Moves every timer due at or before `now` into `out`, scanning the partial bucket too.
     pub fn pop_due_exact(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
         self.pop_expired(now, out);
-        if let Some(mut entry) = self.buckets.first_entry() {
-            let bucket = entry.get_mut();
+        let partial = now.div_euclid(self.width);
+        let mut take = |bucket: &mut Vec<(i64, T)>| {
             let before = bucket.len();
             bucket.retain(|&(due, p)| {
                 if due <= now {
@@ -59,17 +103,21 @@ impl<T: Copy> TimerWheel<T> {
                     true
                 }
             });
-            self.len -= before - bucket.len();
-            if bucket.is_empty() {
-                let bucket = entry.remove();
-                self.recycle(bucket);
+            before - bucket.len()
+        };
+        if self.far_first == partial {
+            if let Some(mut entry) = self.far.first_entry() {
+                self.len -= take(entry.get_mut());
+                if entry.get().is_empty() {
+                    entry.remove();
+                    self.far_first = self.far.first_key_value().map_or(i64::MAX, |(b, _)| *b);
+                }
             }
         }
-    }
-
-    fn recycle(&mut self, bucket: Vec<(i64, T)>) {
-        if self.spare.len() < SPARE_BUCKETS {
-            self.spare.push(bucket);
+        if self.in_ring > 0 && partial == self.base {
+            let n = take(&mut self.ring[slot(partial)]);
+            self.in_ring -= n;
+            self.len -= n;
         }
     }
 
@@ -82,6 +130,11 @@ impl<T: Copy> TimerWheel<T> {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// The ring index of bucket `b`.
+fn slot(b: i64) -> usize {
+    b.rem_euclid(RING_BUCKETS as i64) as usize
 }
 
 #[cfg(test)]
@@ -116,17 +169,34 @@ mod tests {
     }
 
     #[test]
-    fn emptied_buckets_are_reused() {
+    fn timers_beyond_the_ring_fire_in_bucket_order_with_those_in_it() {
+        let mut w = TimerWheel::new(1);
+        let far = RING_BUCKETS as i64 + 5;
+        w.push(0, 0u8);
+        w.push(far, 1);
+        w.push(far + 1, 2);
+        let mut out = Vec::new();
+        w.pop_expired(10, &mut out);
+        assert_eq!(out, vec![(0, 0)]);
+        w.push(far, 3);
+        assert_eq!((w.far.len(), w.in_ring, w.len()), (2, 1, 3), "bucket far is in the ring's span now");
+        out.clear();
+        w.pop_due_exact(far, &mut out);
+        assert_eq!(out, vec![(far, 1), (far, 3)], "pushed earlier, fired earlier");
+        out.clear();
+        w.pop_expired(i64::MAX - 1, &mut out);
+        assert_eq!((out, w.len()), (vec![(far + 1, 2)], 0));
+    }
+
+    #[test]
+    fn emptied_buckets_keep_their_capacity() {
         let mut w = TimerWheel::new(10);
         w.push(1, 1u8);
         w.push(2, 2);
         let mut out = Vec::new();
         w.pop_expired(10, &mut out);
-        assert_eq!((out.len(), w.spare.len()), (2, 1));
-        let capacity = w.spare[0].capacity();
-        w.push(25, 3);
-        assert!(w.spare.is_empty());
-        assert_eq!(w.buckets[&2].capacity(), capacity, "the new bucket is the emptied one");
+        assert_eq!(out.len(), 2);
+        assert!(w.ring[slot(0)].capacity() >= 2, "the fired bucket's buffer stays for later timers");
     }
 
     #[test]
@@ -134,7 +204,7 @@ mod tests {
         let mut w = TimerWheel::new(60_000);
         w.push(0, 0u8);
         w.push(4_000_000_000_000, 1);
-        assert_eq!(w.buckets.len(), 2);
+        assert_eq!((w.in_ring, w.far.len()), (1, 1));
         let mut out = Vec::new();
         w.pop_expired(i64::MAX, &mut out);
         assert_eq!(out.len(), 2);
