@@ -4,13 +4,18 @@
 //! Deadlines fire in bulk as event time moves on. A push within [`RING_BUCKETS`] buckets of
 //! the oldest pending one is an index and a `Vec` push; a pop walks the ring's buckets in order.
 //! A deadline further away (or in a past bucket) goes to the map, so one years away costs one
-//! entry, not the buckets in between. Buckets keep their capacity, so a steady stream of
-//! timers allocates nothing.
+//! entry, not the buckets in between. Small buckets keep their buffer, so a steady stream of
+//! timers allocates next to nothing.
 
 use std::collections::BTreeMap;
 
 /// Buckets the ring holds: at a minute each, 22 days, more than the 14-day complaint window.
 const RING_BUCKETS: usize = 1 << 15;
+
+/// A fired bucket keeps its buffer up to this many timers (a steady stream then allocates
+/// nothing); a larger one is freed, so that every bucket of the ring does not keep the
+/// largest burst it ever held.
+const KEPT_CAPACITY: usize = 16;
 
 /// Timers bucketed by due time; a bucket fires once time has passed its end.
 #[derive(Debug)]
@@ -66,6 +71,9 @@ impl<T: Copy> TimerWheel<T> {
                 self.in_ring -= bucket.len();
                 self.len -= bucket.len();
                 out.append(bucket);
+                if bucket.capacity() > KEPT_CAPACITY {
+                    *bucket = Vec::new();
+                }
                 if self.in_ring == 0 {
                     break;
                 }
@@ -189,14 +197,16 @@ mod tests {
     }
 
     #[test]
-    fn emptied_buckets_keep_their_capacity() {
+    fn fired_buckets_keep_small_buffers_only() {
         let mut w = TimerWheel::new(10);
         w.push(1, 1u8);
         w.push(2, 2);
+        (0..100).for_each(|i| w.push(15, i));
         let mut out = Vec::new();
-        w.pop_expired(10, &mut out);
-        assert_eq!(out.len(), 2);
-        assert!(w.ring[slot(0)].capacity() >= 2, "the fired bucket's buffer stays for later timers");
+        w.pop_expired(20, &mut out);
+        assert_eq!(out.len(), 102);
+        assert!(w.ring[slot(0)].capacity() >= 2, "a small bucket's buffer stays for later timers");
+        assert_eq!(w.ring[slot(1)].capacity(), 0, "a burst's buffer is freed");
     }
 
     #[test]
