@@ -94,6 +94,11 @@ impl<T: Copy> TimerWheel<T> {
                 out.append(&mut bucket);
             }
         }
+        self.refresh_far_first();
+    }
+
+    /// Notes the first far bucket again after far buckets were taken.
+    fn refresh_far_first(&mut self) {
         self.far_first = self.far.first_key_value().map_or(i64::MAX, |(b, _)| *b);
     }
 
@@ -118,7 +123,7 @@ impl<T: Copy> TimerWheel<T> {
                 self.len -= take(entry.get_mut());
                 if entry.get().is_empty() {
                     entry.remove();
-                    self.far_first = self.far.first_key_value().map_or(i64::MAX, |(b, _)| *b);
+                    self.refresh_far_first();
                 }
             }
         }
