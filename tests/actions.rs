@@ -59,8 +59,8 @@ fn critics(out: &[Output]) -> BTreeMap<String, &CriticRecord> {
     let mut m: BTreeMap<String, &CriticRecord> = BTreeMap::new();
     for o in out {
         if let Output::Critic(c) = o {
-            if m.get(&c.critic_id).is_none_or(|old| old.version < c.version) {
-                m.insert(c.critic_id.clone(), c);
+            if m.get(c.critic_id.as_str()).is_none_or(|old| old.version < c.version) {
+                m.insert(c.critic_id.to_string(), c);
             }
         }
     }

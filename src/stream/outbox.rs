@@ -77,7 +77,7 @@ impl Outgoing {
                 Some(Outgoing { topic: 1, key: e.seller_id.to_string(), payload: json(e), identity: fnv(&["escalation", &e.escalation_id]) })
             }
             Output::SurveyRequest(s) => {
-                Some(Outgoing { topic: 2, key: s.customer_id.clone(), payload: json(s), identity: fnv(&["survey", &s.survey_id]) })
+                Some(Outgoing { topic: 2, key: s.customer_id.to_string(), payload: json(s), identity: fnv(&["survey", &s.survey_id]) })
             }
             _ => None,
         }

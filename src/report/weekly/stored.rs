@@ -156,7 +156,7 @@ pub fn from_outputs(outputs: &[Output], seller: &str, week: IsoWeek, tz: chrono_
                     && critics.get(c.critic_id.as_str()).is_none_or(|old| c.version >= old.version) =>
             {
                 let s = StoredCritic {
-                    critic_id: c.critic_id.clone(),
+                    critic_id: c.critic_id.to_string(),
                     source: c.source.as_str().to_owned(),
                     score: c.score,
                     created_at: c.created_at.0,

@@ -319,10 +319,10 @@ impl From<&Escalation> for EscalationRow {
 impl From<&SurveyRequest> for SurveyRow {
     fn from(s: &SurveyRequest) -> Self {
         SurveyRow {
-            survey_id: s.survey_id.clone(),
+            survey_id: s.survey_id.to_string(),
             seller_id: s.seller_id.to_string(),
-            order_id: s.order_id.clone(),
-            customer_id: s.customer_id.clone(),
+            order_id: s.order_id.to_string(),
+            customer_id: s.customer_id.to_string(),
             delivered_at: s.delivered_at.0,
             requested_at: s.requested_at.0,
         }
@@ -332,11 +332,11 @@ impl From<&SurveyRequest> for SurveyRow {
 impl From<&CriticRecord> for CriticRow {
     fn from(c: &CriticRecord) -> Self {
         CriticRow {
-            critic_id: c.critic_id.clone(),
+            critic_id: c.critic_id.to_string(),
             seller_id: c.seller_id.to_string(),
             site_id: c.site_id.as_deref().unwrap_or_default().to_owned(),
             source: c.source.as_str().to_owned(),
-            customer_id: c.customer_id.clone(),
+            customer_id: c.customer_id.to_string(),
             score: c.score,
             created_at: c.created_at.0,
             due_at: c.due_at.0,

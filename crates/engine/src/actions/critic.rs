@@ -10,6 +10,7 @@
 use crate::contract::Timestamp;
 use crate::methodology::MetricId;
 use crate::state::{Effect, TimerKind, NONE};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -33,6 +34,15 @@ impl CriticSource {
             CriticSource::Nps => "nps",
             CriticSource::Survey => "survey",
         }
+    }
+
+    /// The critic id of the feedback `id`: `<source>:<id>`, held inline when short.
+    pub fn critic_id(self, id: &str) -> CompactString {
+        let mut critic_id = CompactString::with_capacity(self.as_str().len() + 1 + id.len());
+        critic_id.push_str(self.as_str());
+        critic_id.push(':');
+        critic_id.push_str(id);
+        critic_id
     }
 }
 
@@ -66,7 +76,7 @@ impl CriticStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Critic {
     /// `review:<id>`, `nps:<id>` or `survey:<id>`.
-    pub critic_id: Box<str>,
+    pub critic_id: CompactString,
     /// Index of the seller.
     pub seller: u32,
     /// Distinguishes this state from an earlier one with the same key (stale timers).
@@ -74,7 +84,7 @@ pub struct Critic {
     /// Review or NPS.
     pub source: CriticSource,
     /// The customer who complained.
-    pub customer_id: Box<str>,
+    pub customer_id: CompactString,
     /// The rating (1..5) or NPS score (0..10).
     pub score: u8,
     /// When the feedback was given.
@@ -95,7 +105,7 @@ pub struct Critic {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CriticRecord {
     /// `review:<id>`, `nps:<id>` or `survey:<id>`.
-    pub critic_id: String,
+    pub critic_id: CompactString,
     /// The seller who must follow up (service profile: the request's department).
     pub seller_id: Arc<str>,
     /// The site whose manager must follow up (service profile).
@@ -104,7 +114,7 @@ pub struct CriticRecord {
     /// Review or NPS.
     pub source: CriticSource,
     /// The customer to contact.
-    pub customer_id: String,
+    pub customer_id: CompactString,
     /// The rating or score given.
     pub score: u8,
     /// When the feedback was given.
@@ -179,11 +189,11 @@ impl Critic {
         }
         self.reported = Some(status);
         Some(CriticRecord {
-            critic_id: self.critic_id.to_string(),
+            critic_id: self.critic_id.clone(),
             seller_id: seller_id.clone(),
             site_id: self.site_id.clone(),
             source: self.source,
-            customer_id: self.customer_id.to_string(),
+            customer_id: self.customer_id.clone(),
             score: self.score,
             created_at: Timestamp(self.at),
             due_at: Timestamp(self.due),

@@ -186,34 +186,65 @@ fn diagnose(text: &str, err: serde_json::Error) -> Rejection {
 fn required<'a>(v: Option<Text<'a>>, field: &'static str) -> Result<Cow<'a, str>, Rejection> {
     match v.map(|t| t.0) {
         Some(s) if !s.is_empty() => Ok(s),
-        Some(_) => Err(Rejection::new(RejectReason::InvalidField, Some(field), format!("`{field}` must not be empty"))),
-        None => Err(Rejection::new(RejectReason::MissingField, Some(field), format!("`{field}` is required"))),
+        Some(_) => Err(empty(field)),
+        None => Err(missing(field)),
     }
+}
+
+// The rejections below are built out of line (`cold`): every event checks a dozen fields, and
+// keeping the message formatting out of the checks keeps the decoder's hot code small.
+
+#[cold]
+#[inline(never)]
+fn missing(field: &'static str) -> Rejection {
+    Rejection::new(RejectReason::MissingField, Some(field), format!("`{field}` is required"))
+}
+
+#[cold]
+#[inline(never)]
+fn empty(field: &'static str) -> Rejection {
+    Rejection::new(RejectReason::InvalidField, Some(field), format!("`{field}` must not be empty"))
+}
+
+#[cold]
+#[inline(never)]
+fn not_a_time(field: &'static str) -> Rejection {
+    Rejection::new(
+        RejectReason::InvalidField,
+        Some(field),
+        format!("`{field}` must be an RFC 3339 date-time with offset, like 2026-11-16T09:30:00+03:00"),
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn time_out_of_range(field: &'static str) -> Rejection {
+    Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be between 2000-01-01 and 2100-01-01"))
+}
+
+#[cold]
+#[inline(never)]
+fn int_out_of_range(field: &'static str, lo: i64, hi: i64, n: i64) -> Rejection {
+    Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be an integer from {lo} to {hi}, got {n}"))
 }
 
 fn time(v: Option<Text<'_>>, field: &'static str) -> Result<Timestamp, Rejection> {
     let s = required(v, field)?;
-    let t = Timestamp::parse_rfc3339(&s).ok_or_else(|| {
-        Rejection::new(
-            RejectReason::InvalidField,
-            Some(field),
-            format!("`{field}` must be an RFC 3339 date-time with offset, like 2026-11-16T09:30:00+03:00"),
-        )
-    })?;
+    let t = Timestamp::parse_rfc3339(&s).ok_or_else(|| not_a_time(field))?;
     if t < MIN_TIME || t >= MAX_TIME {
-        return Err(Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be between 2000-01-01 and 2100-01-01")));
+        return Err(time_out_of_range(field));
     }
     Ok(t)
 }
 
 fn flag(v: Option<bool>, field: &'static str) -> Result<bool, Rejection> {
-    v.ok_or_else(|| Rejection::new(RejectReason::MissingField, Some(field), format!("`{field}` is required")))
+    v.ok_or_else(|| missing(field))
 }
 
 fn int_in(v: Option<i64>, field: &'static str, lo: i64, hi: i64) -> Result<u8, Rejection> {
-    let n = v.ok_or_else(|| Rejection::new(RejectReason::MissingField, Some(field), format!("`{field}` is required")))?;
+    let n = v.ok_or_else(|| missing(field))?;
     if n < lo || n > hi {
-        return Err(Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be an integer from {lo} to {hi}, got {n}")));
+        return Err(int_out_of_range(field, lo, hi, n));
     }
     Ok(n as u8)
 }
@@ -242,10 +273,17 @@ where
     T: Copy,
 {
     let s = required(v, field)?;
-    options.iter().find(|(name, _)| *name == s).map(|(_, t)| *t).ok_or_else(|| {
-        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be one of {}, got {s:?}", names.join(", ")))
-    })
+    options
+        .iter()
+        .find(|(name, _)| *name == s)
+        .map(|(_, t)| *t)
+        .ok_or_else(|| not_one_of(field, &options.iter().map(|(n, _)| *n).collect::<Vec<_>>(), &s))
+}
+
+#[cold]
+#[inline(never)]
+fn not_one_of(field: &'static str, names: &[&str], got: &str) -> Rejection {
+    Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be one of {}, got {got:?}", names.join(", ")))
 }
 
 fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {

@@ -12,12 +12,13 @@ use crate::methodology::MetricId;
 use crate::output::{DeadLetter, Output, WindowRow};
 use crate::state::{Effect, FpMap, NONE};
 use crate::window::{Cadence, Period};
+use compact_str::CompactString;
 
 /// A follow-up that arrived before its critic, kept until the critic comes or the state TTL.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(super) struct EarlyFollowUp {
     pub(super) seller: u32,
-    pub(super) critic_id: Box<str>,
+    pub(super) critic_id: CompactString,
     pub(super) at: i64,
 }
 
@@ -89,7 +90,7 @@ impl Engine {
         let generation = self.generation();
         let followed_up = self.early_followups.remove(&key).map_or(NONE, |f| f.at);
         let critic = Critic {
-            critic_id: format!("{}:{id}", source.as_str()).into(),
+            critic_id: source.critic_id(id),
             seller,
             generation,
             source,
@@ -117,11 +118,7 @@ impl Engine {
                 self.report_critic(key);
             }
             None => {
-                let f = self.early_followups.entry(key).or_insert_with(|| EarlyFollowUp {
-                    seller,
-                    critic_id: format!("{}:{id}", source.as_str()).into(),
-                    at: t,
-                });
+                let f = self.early_followups.entry(key).or_insert_with(|| EarlyFollowUp { seller, critic_id: source.critic_id(id), at: t });
                 f.at = f.at.min(t);
             }
         }
@@ -170,10 +167,10 @@ impl Engine {
                     continue;
                 }
                 self.pending.push(Output::SurveyRequest(crate::actions::SurveyRequest {
-                    survey_id: format!("{seller_id}/{}", o.order_id),
+                    survey_id: crate::actions::SurveyRequest::id_of(&seller_id, &o.order_id),
                     seller_id,
-                    order_id: o.order_id.to_string(),
-                    customer_id: o.customer.to_string(),
+                    order_id: o.order_id.as_ref().into(),
+                    customer_id: o.customer.as_ref().into(),
                     delivered_at: Timestamp(o.delivered),
                     requested_at: Timestamp(t),
                 }));

@@ -336,15 +336,7 @@ impl Engine {
         }
         let horizon = self.watermark.max(self.input_time[input].saturating_sub(self.config.allowed_lateness_ms));
         if t < horizon {
-            return Verdict::Rejected(Rejection::new(
-                RejectReason::TooLate,
-                Some("occurred_at"),
-                format!(
-                    "event time {} is before the watermark {} (latest event time of its input minus the allowed lateness): its windows are final",
-                    event.occurred_at,
-                    Timestamp(horizon)
-                ),
-            ));
+            return Verdict::Rejected(too_late(event.occurred_at, horizon));
         }
         let id = self.fingerprints.of(&*event.event_id);
         if self.dedup.contains(id) {
@@ -397,15 +389,7 @@ impl Engine {
     fn apply(&mut self, event: &Event<'_>) -> Result<(), Rejection> {
         let profile = self.config.profile();
         if !belongs(event.body.event_type(), profile) {
-            return Err(Rejection::new(
-                RejectReason::WrongProfile,
-                Some("type"),
-                format!(
-                    "{} is not an event of the {profile} profile this pipeline runs; send it to a pipeline with [engine] profile = \"{}\"",
-                    event.body.event_type().as_str(),
-                    if profile == Profile::Marketplace { "service" } else { "marketplace" }
-                ),
-            ));
+            return Err(wrong_profile(event.body.event_type(), profile));
         }
         let seller = self.seller(&event.seller_id);
         let t = event.occurred_at.0;
@@ -780,5 +764,34 @@ fn orphan_reply(seller: &str, m: &MessageState) -> DeadLetter {
         ),
         payload.as_bytes(),
         "engine:state-expiry".into(),
+    )
+}
+
+/// The rejection of an event behind the watermark (built out of line: it is the rare path).
+#[cold]
+#[inline(never)]
+fn too_late(occurred_at: Timestamp, horizon: i64) -> Rejection {
+    Rejection::new(
+        RejectReason::TooLate,
+        Some("occurred_at"),
+        format!(
+            "event time {occurred_at} is before the watermark {} (latest event time of its input minus the allowed lateness): its windows are final",
+            Timestamp(horizon)
+        ),
+    )
+}
+
+/// The rejection of an event of the other profile.
+#[cold]
+#[inline(never)]
+fn wrong_profile(kind: crate::contract::EventType, profile: Profile) -> Rejection {
+    Rejection::new(
+        RejectReason::WrongProfile,
+        Some("type"),
+        format!(
+            "{} is not an event of the {profile} profile this pipeline runs; send it to a pipeline with [engine] profile = \"{}\"",
+            kind.as_str(),
+            if profile == Profile::Marketplace { "service" } else { "marketplace" }
+        ),
     )
 }

@@ -220,10 +220,10 @@ impl Engine {
             }
             let department_id = self.sellers[r.department as usize].id.clone();
             self.pending.push(Output::SurveyRequest(SurveyRequest {
-                survey_id: format!("{department_id}/{}", r.request_id),
+                survey_id: SurveyRequest::id_of(&department_id, &r.request_id),
                 seller_id: department_id,
-                order_id: r.request_id.to_string(),
-                customer_id: r.client.to_string(),
+                order_id: r.request_id.clone(),
+                customer_id: r.client.clone(),
                 delivered_at: Timestamp(r.closed),
                 requested_at: Timestamp(t),
             }));
@@ -445,6 +445,7 @@ impl EarlyExclusion {
 }
 
 /// The dead letter of a `feedback.excluded` that matches nothing it can exclude.
+#[cold]
 pub(super) fn unmatched_exclusion(payload: &str, why: &str) -> DeadLetter {
     DeadLetter::new(
         Rejection::new(
@@ -462,6 +463,7 @@ pub(super) fn nps_points(score: u8) -> i64 {
     (score >= 9) as i64 - (score <= 6) as i64
 }
 
+#[cold]
 fn conflict(step: &str) -> Rejection {
     Rejection::new(
         RejectReason::ConflictingLifecycle,
@@ -470,6 +472,7 @@ fn conflict(step: &str) -> Rejection {
     )
 }
 
+#[cold]
 fn negative(other: &str, other_at: i64, t: i64) -> Rejection {
     Rejection::new(
         RejectReason::NegativeDuration,
@@ -478,6 +481,7 @@ fn negative(other: &str, other_at: i64, t: i64) -> Rejection {
     )
 }
 
+#[cold]
 fn orphan_request(department: &str, r: &RequestState) -> DeadLetter {
     let mut steps: BTreeMap<&str, serde_json::Value> = BTreeMap::new();
     if r.closed != NONE {

@@ -32,13 +32,16 @@ pub struct TimerWheel<T> {
     far: BTreeMap<i64, Vec<(i64, T)>>,
     /// The first far bucket ([`i64::MAX`] when there is none): most pops need not look further.
     far_first: i64,
+    /// No pending timer is due before this: a pop before it returns at once, which matters as
+    /// pops come with nearly every event and most find nothing due.
+    next_due: i64,
     len: usize,
 }
 
 impl<T: Copy> TimerWheel<T> {
     /// Timers fire at most `width` milliseconds late (at the end of their bucket).
     pub fn new(width: i64) -> Self {
-        TimerWheel { width, base: i64::MIN, ring: Vec::new(), in_ring: 0, far: BTreeMap::new(), far_first: i64::MAX, len: 0 }
+        TimerWheel { width, base: i64::MIN, ring: Vec::new(), in_ring: 0, far: BTreeMap::new(), far_first: i64::MAX, next_due: i64::MAX, len: 0 }
     }
 
     /// Schedules a payload in the bucket of its due time (a past bucket fires at the next pop).
@@ -57,12 +60,23 @@ impl<T: Copy> TimerWheel<T> {
             self.far.entry(bucket).or_default().push((due, payload));
             self.far_first = self.far_first.min(bucket);
         }
+        self.next_due = self.next_due.min(due);
         self.len += 1;
     }
 
     /// Moves every timer of the buckets that ended at or before `now` into `out`.
     pub fn pop_expired(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
         let last_done = now.saturating_add(1).div_euclid(self.width) - 1;
+        if now >= self.next_due {
+            self.pop_buckets(last_done, out);
+        }
+        // Whatever is left lies in the buckets after `last_done`.
+        self.base = self.base.max(last_done.saturating_add(1));
+        self.next_due = self.next_due.max(last_done.saturating_add(1).saturating_mul(self.width));
+    }
+
+    /// Moves the timers of the buckets up to `last_done` into `out`, in bucket order.
+    fn pop_buckets(&mut self, last_done: i64, out: &mut Vec<(i64, T)>) {
         if self.in_ring > 0 {
             let ring_end = last_done.min(self.base + RING_BUCKETS as i64 - 1);
             for b in self.base..=ring_end {
@@ -80,7 +94,6 @@ impl<T: Copy> TimerWheel<T> {
             }
         }
         self.pop_far(last_done, out);
-        self.base = self.base.max(last_done.saturating_add(1));
     }
 
     /// Moves the far buckets up to `last` into `out`, in order.
@@ -104,8 +117,13 @@ impl<T: Copy> TimerWheel<T> {
 
     /// Moves every timer due at or before `now` into `out`, scanning the partial bucket too.
     pub fn pop_due_exact(&mut self, now: i64, out: &mut Vec<(i64, T)>) {
+        if now < self.next_due {
+            return;
+        }
         self.pop_expired(now, out);
         let partial = now.div_euclid(self.width);
+        // The earliest timer left: in the partial bucket, or at the earliest in the next one.
+        let mut left = partial.saturating_add(1).saturating_mul(self.width);
         let mut take = |bucket: &mut Vec<(i64, T)>| {
             let before = bucket.len();
             bucket.retain(|&(due, p)| {
@@ -113,6 +131,7 @@ impl<T: Copy> TimerWheel<T> {
                     out.push((due, p));
                     false
                 } else {
+                    left = left.min(due);
                     true
                 }
             });
@@ -132,6 +151,7 @@ impl<T: Copy> TimerWheel<T> {
             self.in_ring -= n;
             self.len -= n;
         }
+        self.next_due = self.next_due.max(left);
     }
 
     /// Pending timers.
@@ -153,6 +173,7 @@ fn slot(b: i64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn fires_whole_buckets_then_exactly() {
@@ -212,6 +233,61 @@ mod tests {
         assert_eq!(out.len(), 102);
         assert!(w.ring[slot(0)].capacity() >= 2, "a small bucket's buffer stays for later timers");
         assert_eq!(w.ring[slot(1)].capacity(), 0, "a burst's buffer is freed");
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Push(i64),
+        Expired(i64),
+        Exact(i64),
+    }
+
+    proptest! {
+        /// Every pop fires exactly the timers a plain list says are due: those in a bucket that
+        /// ended by `now`, and with an exact pop those due by `now` too.
+        #[test]
+        fn pops_fire_what_a_plain_list_says_is_due(
+            ops in proptest::collection::vec(
+                prop_oneof![
+                    (-50i64..400).prop_map(Op::Push),
+                    (0i64..25).prop_map(Op::Expired),
+                    (0i64..25).prop_map(Op::Exact),
+                ],
+                1..120,
+            )
+        ) {
+            let mut w = TimerWheel::new(10);
+            let mut pending: Vec<(i64, usize)> = Vec::new();
+            let mut now = 0;
+            for (n, op) in ops.into_iter().enumerate() {
+                let mut out = Vec::new();
+                let exact = match op {
+                    Op::Push(ahead) => {
+                        w.push(now + ahead, n);
+                        pending.push((now + ahead, n));
+                        continue;
+                    }
+                    Op::Expired(step) => {
+                        now += step;
+                        w.pop_expired(now, &mut out);
+                        false
+                    }
+                    Op::Exact(step) => {
+                        now += step;
+                        w.pop_due_exact(now, &mut out);
+                        true
+                    }
+                };
+                let last_done = (now + 1).div_euclid(10) - 1;
+                let due = |&(t, _): &(i64, usize)| t.div_euclid(10) <= last_done || (exact && t <= now);
+                let mut want: Vec<_> = pending.iter().copied().filter(due).collect();
+                pending.retain(|p| !due(p));
+                out.sort_unstable();
+                want.sort_unstable();
+                prop_assert_eq!(out, want, "at {}", now);
+                prop_assert_eq!(w.len(), pending.len());
+            }
+        }
     }
 
     #[test]
