@@ -512,11 +512,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub throughput_only: bool,
     /// Instead of one profile: the service profile's engine throughput as a share of the
-    /// marketplace's, from runs of the two taken in turn (a slow spell of a shared machine
-    /// then slows both); no memory run.
+    /// marketplace's, from the two engines taking their streams in turn, 65,536 events at a
+    /// time (a slow spell of a shared machine then slows both); no memory run.
     #[arg(long, conflicts_with_all = ["profile", "throughput_only"])]
     pub compare_profiles: bool,
-    /// Rounds of --compare-profiles: each runs the service engine, then the marketplace engine (the median share is reported).
+    /// Rounds of --compare-profiles, each with fresh engines over the whole streams (the median share is reported).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub rounds: u32,
 }

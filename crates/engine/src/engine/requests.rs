@@ -38,18 +38,24 @@ impl Engine {
         i
     }
 
-    /// The slot of a request's state, created on first sight.
-    fn request_slot(&mut self, department: u32, request_id: &str, t: i64) -> u32 {
+    /// The slot of a request's state, created on first sight. A request first seen by its
+    /// creation gets its expiry look from its closure or its due time (so that most requests
+    /// are looked at once, after their closure); one first seen by any other event gets it now.
+    fn request_slot(&mut self, department: u32, request_id: &str, creation: bool, t: i64) -> u32 {
         let key = self.fingerprints.of(&(department, request_id));
         let generation = self.generation();
         let (slot, new) = self.requests.find_or_insert(key, || RequestState::new(request_id, generation, department, t));
-        if new {
+        if new && !creation {
             self.arm_expiry(slot);
         }
         slot
     }
 
     /// Schedules a look at the request in `slot` when its state TTL may have passed.
+    ///
+    /// Every request has one pending: armed when it is first seen by a step or feedback, at
+    /// its creation when the due time is later than the TTL, at each closure that moves its
+    /// first closure, and when its due time passes with the request still open.
     fn arm_expiry(&mut self, slot: u32) {
         let r = self.requests.at(slot);
         self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (slot, r.generation));
@@ -57,7 +63,7 @@ impl Engine {
 
     /// Applies a lifecycle step; a step that contradicts the request is rejected and changes nothing.
     pub(super) fn request_step(&mut self, department: u32, request_id: &str, step: RequestStep<'_>, t: i64) -> Result<(), Rejection> {
-        let slot = self.request_slot(department, request_id, t);
+        let slot = self.request_slot(department, request_id, matches!(step, RequestStep::Created { .. }), t);
         let performer = match step {
             RequestStep::Created { performer, .. } | RequestStep::Reassigned { performer } | RequestStep::Closed { performer } => {
                 self.performer(department, performer)
@@ -71,7 +77,7 @@ impl Engine {
         let r = self.requests.at(slot);
         let generation = r.generation;
         let mut timer: Option<(i64, TimerKind)> = None;
-        let mut earlier_expiry = false;
+        let mut expiry = false;
         match step {
             RequestStep::Created { due_by, site, client, .. } => {
                 if r.created != NONE {
@@ -90,6 +96,8 @@ impl Engine {
                     r.assigned = (t, performer);
                 }
                 timer = Some((due_by, TimerKind::RequestDue));
+                // The due time arms the expiry of a request still open then, unless that is too late.
+                expiry = due_by >= r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms);
             }
             RequestStep::Reassigned { .. } => {
                 let later = later_assignment(&self.sellers, r);
@@ -105,8 +113,8 @@ impl Engine {
                 }
                 let r = self.requests.at_mut(slot);
                 if r.closed == NONE || t < r.closed {
-                    // An earlier closure may bring the expiry forward: look at the request then too.
-                    earlier_expiry = r.closed != NONE;
+                    // The (new) first closure decides the expiry: look at the request then.
+                    expiry = true;
                     r.closed = t;
                     r.closer = performer;
                     timer = Some((t.saturating_add(self.config.reopen_window_ms), TimerKind::ReopenWindow));
@@ -126,7 +134,7 @@ impl Engine {
         if let Some((due, kind)) = timer {
             self.deadlines.push(due, (kind, Item::Request(slot, generation)));
         }
-        if earlier_expiry {
+        if expiry {
             self.arm_expiry(slot);
         }
         let r = self.requests.at(slot);
@@ -140,7 +148,7 @@ impl Engine {
     /// A survey's main answer or an NPS answer about a request: counted for its performer and
     /// department once the request is known, unless a dispute already excluded it.
     pub(super) fn request_feedback(&mut self, department: u32, request_id: &str, feedback: FeedbackId<'_>, score: Score, t: i64) {
-        let slot = self.request_slot(department, request_id, t);
+        let slot = self.request_slot(department, request_id, false, t);
         let id = self.fingerprints.of(&(department, feedback));
         let excluded = self.early_exclusions.remove(&id).is_some();
         let r = self.requests.at_mut(slot);
@@ -239,9 +247,11 @@ impl Engine {
         if kind == TimerKind::RequestDue && self.requests.closed_on_time(slot) {
             return;
         }
-        if self.requests.live(slot, generation).is_some() {
-            self.settle(slot);
+        let Some(r) = self.requests.live(slot, generation) else { return };
+        if kind == TimerKind::RequestDue && r.closed == NONE {
+            self.arm_expiry(slot);
         }
+        self.settle(slot);
     }
 
     /// Brings what a request counts in line with what it should count now.
@@ -718,6 +728,24 @@ mod tests {
         }
         let unmatched = out.iter().filter(|o| matches!(o, Output::DeadLetter(d) if d.reason == RejectReason::UnmatchedExclusion)).count();
         assert_eq!(unmatched, 2, "the disputes of a review and a survey that never came");
+    }
+
+    #[test]
+    fn every_request_is_forgotten_after_its_ttl_while_the_stream_runs() {
+        // Closed on time, closed late, never closed (due before and after the TTL), and a
+        // closure seen before its creation: each must leave the state once its TTL has passed.
+        let mut f = feed();
+        f.created("2025-03-03T09:00:00Z", "on-time", "p1", "2025-03-03T17:00:00Z");
+        f.closed("2025-03-03T12:00:00Z", "on-time", "p1");
+        f.created("2025-03-03T09:00:00Z", "late", "p1", "2025-03-03T10:00:00Z");
+        f.closed("2025-03-04T12:00:00Z", "late", "p1");
+        f.created("2025-03-03T09:00:00Z", "open", "p1", "2025-03-04T09:00:00Z");
+        f.created("2025-03-03T09:00:00Z", "far", "p1", "2025-06-01T09:00:00Z");
+        f.closed("2025-03-05T12:00:00Z", "early-close", "p1");
+        f.created("2025-03-05T09:00:00Z", "early-close", "p1", "2025-03-05T17:00:00Z");
+        assert_eq!(f.engine.state_sizes().requests, 5);
+        f.send("2025-04-20T09:00:00Z", EventBody::RequestReopened { request_id: "later".into(), reason: None });
+        assert_eq!(f.engine.state_sizes().requests, 1, "only the request first seen on 2025-04-20 is held");
     }
 
     #[test]
