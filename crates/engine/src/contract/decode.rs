@@ -191,48 +191,35 @@ fn required<'a>(v: Option<Text<'a>>, field: &'static str) -> Result<Cow<'a, str>
     }
 }
 
-// The rejections below are built out of line (`cold`): every event checks a dozen fields, and
-// keeping the message formatting out of the checks keeps the decoder's hot code small.
-
+/// A rejection of `field`, "`field` <what>". Rejections are built out of line (`cold`): every
+/// event checks a dozen fields, and keeping the message formatting out of the checks keeps the
+/// decoder's hot code small.
 #[cold]
 #[inline(never)]
+fn bad_field(reason: RejectReason, field: &'static str, what: &str) -> Rejection {
+    Rejection::new(reason, Some(field), format!("`{field}` {what}"))
+}
+
 fn missing(field: &'static str) -> Rejection {
-    Rejection::new(RejectReason::MissingField, Some(field), format!("`{field}` is required"))
+    bad_field(RejectReason::MissingField, field, "is required")
 }
 
-#[cold]
-#[inline(never)]
 fn empty(field: &'static str) -> Rejection {
-    Rejection::new(RejectReason::InvalidField, Some(field), format!("`{field}` must not be empty"))
-}
-
-#[cold]
-#[inline(never)]
-fn not_a_time(field: &'static str) -> Rejection {
-    Rejection::new(
-        RejectReason::InvalidField,
-        Some(field),
-        format!("`{field}` must be an RFC 3339 date-time with offset, like 2026-11-16T09:30:00+03:00"),
-    )
-}
-
-#[cold]
-#[inline(never)]
-fn time_out_of_range(field: &'static str) -> Rejection {
-    Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be between 2000-01-01 and 2100-01-01"))
+    bad_field(RejectReason::InvalidField, field, "must not be empty")
 }
 
 #[cold]
 #[inline(never)]
 fn int_out_of_range(field: &'static str, lo: i64, hi: i64, n: i64) -> Rejection {
-    Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be an integer from {lo} to {hi}, got {n}"))
+    bad_field(RejectReason::OutOfRange, field, &format!("must be an integer from {lo} to {hi}, got {n}"))
 }
 
 fn time(v: Option<Text<'_>>, field: &'static str) -> Result<Timestamp, Rejection> {
     let s = required(v, field)?;
-    let t = Timestamp::parse_rfc3339(&s).ok_or_else(|| not_a_time(field))?;
+    let t = Timestamp::parse_rfc3339(&s)
+        .ok_or_else(|| bad_field(RejectReason::InvalidField, field, "must be an RFC 3339 date-time with offset, like 2026-11-16T09:30:00+03:00"))?;
     if t < MIN_TIME || t >= MAX_TIME {
-        return Err(time_out_of_range(field));
+        return Err(bad_field(RejectReason::OutOfRange, field, "must be between 2000-01-01 and 2100-01-01"));
     }
     Ok(t)
 }
@@ -283,7 +270,7 @@ where
 #[cold]
 #[inline(never)]
 fn not_one_of(field: &'static str, names: &[&str], got: &str) -> Rejection {
-    Rejection::new(RejectReason::OutOfRange, Some(field), format!("`{field}` must be one of {}, got {got:?}", names.join(", ")))
+    bad_field(RejectReason::OutOfRange, field, &format!("must be one of {}, got {got:?}", names.join(", ")))
 }
 
 fn validate<'a>(raw: &mut Raw<'a>) -> Result<Event<'a>, Rejection> {
