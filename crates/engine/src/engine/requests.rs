@@ -39,8 +39,8 @@ impl Engine {
     }
 
     /// The slot of a request's state, created on first sight. A request first seen by its
-    /// creation gets its expiry look from its closure or its due time (so that most requests
-    /// are looked at once, after their closure); one first seen by any other event gets it now.
+    /// creation gets its expiry look later ([`Engine::arm_expiry`]), so that most requests are
+    /// looked at once, after their closure; one first seen by any other event gets it now.
     fn request_slot(&mut self, department: u32, request_id: &str, creation: bool, t: i64) -> u32 {
         let key = self.fingerprints.of(&(department, request_id));
         let generation = self.generation();
@@ -53,9 +53,9 @@ impl Engine {
 
     /// Schedules a look at the request in `slot` when its state TTL may have passed.
     ///
-    /// Every request has one pending: armed when it is first seen by a step or feedback, at
-    /// its creation when the due time is later than the TTL, at each closure that moves its
-    /// first closure, and when its due time passes with the request still open.
+    /// Every request has at least one pending: armed when it is first seen by a step or
+    /// feedback, at its creation when the due time is later than the TTL, at each closure that
+    /// moves its first closure, and when its due time passes with the request still open.
     fn arm_expiry(&mut self, slot: u32) {
         let r = self.requests.at(slot);
         self.request_expiry.push(r.expires_at(self.config.state_ttl_ms, self.config.reopen_window_ms), (slot, r.generation));
