@@ -274,20 +274,15 @@ const SLICE: usize = 65_536;
 struct EngineRun<'a> {
     engine: Engine,
     lines: Box<dyn Iterator<Item = &'a [u8]> + 'a>,
-    events: usize,
+    /// Events taken so far.
+    taken: usize,
     out: Vec<Output>,
     spent: Duration,
 }
 
 impl<'a> EngineRun<'a> {
     fn new(events: &'a Events, config: &EngineConfig) -> EngineRun<'a> {
-        EngineRun {
-            engine: Engine::new(config.clone()),
-            lines: Box::new(events.lines()),
-            events: events.ends.len(),
-            out: Vec::new(),
-            spent: Duration::ZERO,
-        }
+        EngineRun { engine: Engine::new(config.clone()), lines: Box::new(events.lines()), taken: 0, out: Vec::new(), spent: Duration::ZERO }
     }
 
     /// Takes the next [`SLICE`] events and drains what is ready; `false` once the stream has ended.
@@ -301,12 +296,13 @@ impl<'a> EngineRun<'a> {
         self.engine.drain(&mut self.out);
         self.out.clear();
         self.spent += t.elapsed();
+        self.taken += taken;
         taken == SLICE
     }
 
     /// Events per second of engine time.
     fn rate(&self) -> f64 {
-        self.events as f64 / self.spent.as_secs_f64()
+        self.taken as f64 / self.spent.as_secs_f64()
     }
 }
 
