@@ -9,6 +9,7 @@ use super::lifecycle::NONE;
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
+use thin_vec::ThinVec;
 
 /// "No site known (yet)".
 pub const NO_SITE: u32 = u32::MAX;
@@ -104,8 +105,8 @@ pub struct RequestState {
     pub closed: i64,
     /// Who closed it first.
     pub closer: u32,
-    /// Reopen times.
-    pub reopens: Vec<i64>,
+    /// Reopen times (a thin vector: one word while empty, as most requests are never reopened).
+    pub reopens: ThinVec<i64>,
     /// Steps seen while the creation is unknown (for the dead letter if it never comes).
     pub steps: u32,
     /// The closure measurement counted.
@@ -115,7 +116,7 @@ pub struct RequestState {
     /// Whether the department counts the request overdue on its `due_by`.
     pub counted_overdue: bool,
     /// Surveys and NPS answers about the request.
-    pub feedback: Vec<Feedback>,
+    pub feedback: ThinVec<Feedback>,
     /// The performer for whom every feedback item counts as it should, so that settling the
     /// request again skips the list; `None` after a change to it (not saved: recomputed).
     #[serde(skip)]
@@ -153,12 +154,12 @@ impl RequestState {
             assigned: (NONE, NO_PERFORMER),
             closed: NONE,
             closer: NO_PERFORMER,
-            reopens: Vec::new(),
+            reopens: ThinVec::new(),
             steps: 0,
             counted_closure: None,
             counted_reopen: None,
             counted_overdue: false,
-            feedback: Vec::new(),
+            feedback: ThinVec::new(),
             feedback_settled_for: None,
         }
     }
@@ -232,7 +233,7 @@ mod tests {
         assert_eq!(r.wanted(120, W).performer, 3, "the assignee before closure");
         r.closed = 160;
         r.closer = 5;
-        r.reopens = vec![150, 167];
+        r.reopens = thin_vec::thin_vec![150, 167];
         let w = r.wanted(166, W);
         assert_eq!(w.closure, Some(Closure { at: 160, performer: 5, on_time: false, duration_ms: 60 }));
         assert_eq!((w.reopen, w.overdue, w.performer), (None, true, 5), "the window is still open at 166");
@@ -242,8 +243,14 @@ mod tests {
             Some(Reopen { at: 167, performer: 5, reopened: true }),
             "a reopen at the window's end counts; one before closure does not"
         );
-        r.reopens = vec![168];
+        r.reopens = thin_vec::thin_vec![168];
         assert!(!r.wanted(1_000, W).reopen.unwrap().reopened);
+    }
+
+    #[test]
+    fn thin_vectors_keep_the_checkpoint_layout_of_vectors() {
+        let thin: ThinVec<i64> = thin_vec::thin_vec![150, 167];
+        assert_eq!(postcard::to_allocvec(&thin).unwrap(), postcard::to_allocvec(&vec![150i64, 167]).unwrap());
     }
 
     #[test]
