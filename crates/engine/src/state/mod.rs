@@ -14,6 +14,7 @@ mod interned;
 mod lifecycle;
 mod request;
 mod request_table;
+mod slot_index;
 mod timers;
 
 pub use accs::{Acc, DayAccs};

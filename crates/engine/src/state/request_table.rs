@@ -5,26 +5,21 @@
 //! A slot is reused after its request is forgotten; a timer tells a stale slot by the
 //! request's generation, which no two requests share.
 //!
-//! The index holds slot numbers only (4 bytes a request, the keys being in the slots), so that
-//! the index of a month of requests stays in cache.
+//! The index holds slot numbers and 4 bytes of each key ([`SlotIndex`]), the keys being in
+//! the slots, so that the index of a month of requests stays small.
 
 use super::request::RequestState;
-use hashbrown::HashTable;
+use super::slot_index::SlotIndex;
 
 /// Requests by slot, with an index from the fingerprint of (department, request_id).
 #[derive(Debug, Default)]
 pub struct RequestTable {
-    index: HashTable<u32>,
+    index: SlotIndex,
     slots: Vec<Option<(u128, RequestState)>>,
     free: Vec<u32>,
     /// A bit a slot: the request closed by its `due_by`, so its due-time timer has nothing to
     /// do and need not touch the request (a small bitmap stays in cache; the slots do not).
     closed_on_time: Vec<u64>,
-}
-
-/// A fingerprint is already a keyed hash: its low bits are the table hash.
-fn hash(key: u128) -> u64 {
-    key as u64
 }
 
 /// The key held in `slot`.
@@ -35,7 +30,7 @@ fn key_at(slots: &[Option<(u128, RequestState)>], slot: u32) -> Option<u128> {
 impl RequestTable {
     /// The slot of the request with fingerprint `key`, if it is held.
     pub fn find(&self, key: u128) -> Option<u32> {
-        self.index.find(hash(key), |&slot| key_at(&self.slots, slot) == Some(key)).copied()
+        self.index.find(key, |slot| key_at(&self.slots, slot) == Some(key))
     }
 
     /// The slot of `key`'s request, made with `new` (and `true`) when it is not held.
@@ -54,8 +49,7 @@ impl RequestTable {
                 (self.slots.len() - 1) as u32
             }
         };
-        let slots = &self.slots;
-        self.index.insert_unique(hash(key), slot, |&s| key_at(slots, s).map_or(0, hash));
+        self.index.insert(key, slot);
         (slot, true)
     }
 
@@ -79,9 +73,7 @@ impl RequestTable {
 
     /// Forgets the request in `slot` and frees the slot.
     pub fn remove(&mut self, slot: u32) -> RequestState {
-        if let Ok(entry) = self.index.find_entry(hash(key_at(&self.slots, slot).expect("a held slot")), |&s| s == slot) {
-            entry.remove();
-        }
+        self.index.remove(key_at(&self.slots, slot).expect("a held slot"), slot);
         let (_, r) = self.slots[slot as usize].take().expect("a held slot");
         if let Some(word) = self.closed_on_time.get_mut(slot as usize / 64) {
             *word &= !(1 << (slot % 64));
@@ -111,7 +103,7 @@ impl RequestTable {
 
     /// Whether none is held.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.index.len() == 0
     }
 
     /// Every request with its fingerprint, in slot order.
