@@ -35,22 +35,18 @@ impl RequestTable {
 
     /// The slot of `key`'s request, made with `new` (and `true`) when it is not held.
     pub fn find_or_insert(&mut self, key: u128, new: impl FnOnce() -> RequestState) -> (u32, bool) {
-        if let Some(slot) = self.find(key) {
-            return (slot, false);
-        }
-        let entry = Some((key, new()));
-        let slot = match self.free.pop() {
-            Some(slot) => {
+        let vacant = self.free.last().copied().unwrap_or(self.slots.len() as u32);
+        let slots = &self.slots;
+        let (slot, inserted) = self.index.find_or_insert(key, |s| key_at(slots, s) == Some(key), vacant);
+        if inserted {
+            let entry = Some((key, new()));
+            if self.free.pop().is_some() {
                 self.slots[slot as usize] = entry;
-                slot
-            }
-            None => {
+            } else {
                 self.slots.push(entry);
-                (self.slots.len() - 1) as u32
             }
-        };
-        self.index.insert(key, slot);
-        (slot, true)
+        }
+        (slot, inserted)
     }
 
     /// The request in `slot`; panics on a free slot (a slot found or inserted is held until removed).

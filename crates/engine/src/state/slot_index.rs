@@ -34,23 +34,29 @@ impl SlotIndex {
         (e >> 32) as usize & self.mask()
     }
 
-    /// The position of the entry of `key` whose slot passes `is_key`, if any.
-    fn position(&self, key: u128, mut is_key: impl FnMut(u32) -> bool) -> Option<usize> {
-        if self.entries.is_empty() {
-            return None;
-        }
+    /// Probes for `key`: the position of its entry (the one whose slot passes `is_key`), or of
+    /// the empty entry where it would go. The table must not be empty.
+    fn probe(&self, key: u128, mut is_key: impl FnMut(u32) -> bool) -> Result<usize, usize> {
         let tag = key as u32;
         let mut i = tag as usize & self.mask();
         loop {
             let e = self.entries[i];
             if e == 0 {
-                return None;
+                return Err(i);
             }
             if (e >> 32) as u32 == tag && is_key(slot_of(e)) {
-                return Some(i);
+                return Ok(i);
             }
             i = (i + 1) & self.mask();
         }
+    }
+
+    /// The position of the entry of `key` whose slot passes `is_key`, if any.
+    fn position(&self, key: u128, is_key: impl FnMut(u32) -> bool) -> Option<usize> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        self.probe(key, is_key).ok()
     }
 
     /// The slot of `key`, `is_key` telling whether a candidate slot holds it.
@@ -58,13 +64,24 @@ impl SlotIndex {
         self.position(key, is_key).map(|i| slot_of(self.entries[i]))
     }
 
-    /// Adds `slot` under `key`, which is not in the index.
-    pub fn insert(&mut self, key: u128, slot: u32) {
-        if (self.len + 1) * 4 > self.entries.len() * 3 {
-            self.grow();
+    /// The slot of `key` (and `false`), or, when it is absent, `vacant` placed under it (and
+    /// `true`): one probe either way, unless the table must grow first.
+    pub fn find_or_insert(&mut self, key: u128, is_key: impl FnMut(u32) -> bool, vacant: u32) -> (u32, bool) {
+        if !self.entries.is_empty() {
+            match self.probe(key, is_key) {
+                Ok(i) => return (slot_of(self.entries[i]), false),
+                Err(i) if (self.len + 1) * 4 <= self.entries.len() * 3 => {
+                    self.entries[i] = entry(key, vacant);
+                    self.len += 1;
+                    return (vacant, true);
+                }
+                Err(_) => {}
+            }
         }
-        self.place(entry(key, slot));
+        self.grow();
+        self.place(entry(key, vacant));
         self.len += 1;
+        (vacant, true)
     }
 
     fn place(&mut self, e: u64) {
@@ -126,17 +143,16 @@ mod tests {
             for (add, k, high) in ops {
                 // Low bits crowd keys into few homes; high bits tell them apart.
                 let key = (k % 8) | (k << 64) | (u128::from(high) << 96);
-                match (add, plain.get(&key).copied()) {
-                    (true, None) => {
-                        index.insert(key, next);
+                if add {
+                    let held = plain.get(&key).copied();
+                    let found = index.find_or_insert(key, |s| held == Some(s), next);
+                    prop_assert_eq!(found, held.map_or((next, true), |slot| (slot, false)));
+                    if held.is_none() {
                         plain.insert(key, next);
                         next += 1;
                     }
-                    (false, Some(slot)) => {
-                        index.remove(key, slot);
-                        plain.remove(&key);
-                    }
-                    _ => {}
+                } else if let Some(slot) = plain.remove(&key) {
+                    index.remove(key, slot);
                 }
                 prop_assert_eq!(index.len(), plain.len());
                 let holds = |key: u128, slot: u32| plain.get(&key) == Some(&slot);
