@@ -5,8 +5,8 @@
 //! A slot is reused after its request is forgotten; a timer tells a stale slot by the
 //! request's generation, which no two requests share.
 //!
-//! The index holds slot numbers and 4 bytes of each key ([`SlotIndex`]), the keys being in
-//! the slots, so that the index of a month of requests stays small.
+//! The index holds slot numbers and 4 bytes of each key ([`SlotIndex`]); the whole keys stay
+//! in the slots.
 
 use super::request::RequestState;
 use super::slot_index::SlotIndex;
