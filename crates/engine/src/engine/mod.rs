@@ -148,7 +148,8 @@ pub struct Engine {
     surveys_due: TimerWheel<(u128, u32)>,
     /// Due times and reopen windows of requests, by (slot, generation) ([`RequestTable`]): a
     /// wheel of their own, as an entry here takes 24 bytes where one in `deadlines` takes 64
-    /// (its fingerprint keys), and a request arms two.
+    /// (its fingerprint keys), and a request arms two. They fire after the other deadlines of
+    /// the same moment, which changes nothing: a request's timer only re-counts that request.
     request_deadlines: TimerWheel<(TimerKind, u32, u32)>,
     /// Survey decisions of requests, due when the watermark passes their first closure plus the wait.
     request_surveys: TimerWheel<(u32, u32)>,
