@@ -70,9 +70,11 @@ impl Engine {
             }
             RequestStep::Reopened => NO_PERFORMER,
         };
+        // Ties in time (rare) are broken by performer id; the ids are only read then, as each
+        // is a string elsewhere in memory.
         let later_assignment = |sellers: &[SellerState], r: &RequestState| {
             let id = |p: u32| sellers.get(p as usize).map(|s| &*s.id);
-            (t, id(performer)) > (r.assigned.0, id(r.assigned.1))
+            t.cmp(&r.assigned.0).then_with(|| id(performer).cmp(&id(r.assigned.1))).is_gt()
         };
         let r = self.requests.at(slot);
         let generation = r.generation;
@@ -646,6 +648,23 @@ mod tests {
         assert_eq!((month("p2", EntityKind::Performer).rank, month("p2", EntityKind::Performer).ranked_sellers), (Some(1), Some(2)));
         assert_eq!(month("p1", EntityKind::Performer).rank, Some(2));
         assert_eq!((month("dept-1", EntityKind::Department).rank, month("dept-1", EntityKind::Department).ranked_sellers), (Some(1), Some(1)));
+    }
+
+    #[test]
+    fn reassignments_at_the_same_time_go_to_the_greater_performer_id_in_any_order() {
+        for order in [["p2", "p3"], ["p3", "p2"]] {
+            let mut f = feed();
+            f.created("2025-03-03T09:00:00Z", "r1", "p1", "2025-03-04T09:00:00Z");
+            for p in order {
+                f.send("2025-03-03T10:00:00Z", EventBody::RequestReassigned { request_id: "r1".into(), performer_id: p.into() });
+            }
+            f.survey("2025-03-03T11:00:00Z", "r1", 5);
+            let out = f.finish();
+            let p3 = row(&out, EntityKind::Performer, "p3", Cadence::Week, "2025-03-03");
+            assert_eq!(cell(p3, MetricId::CsatAvg), (5.0, 1, 0), "arrival order {order:?}");
+            let others = out.iter().filter(|o| matches!(o, Output::Row(r) if r.is_final && matches!(&*r.seller_id, "p1" | "p2"))).count();
+            assert_eq!(others, 0, "arrival order {order:?}: the open request's survey counts for its assignee only");
+        }
     }
 
     #[test]
