@@ -96,7 +96,8 @@ ceil(pass_rate x cells)-th best cell, so at least that share of cells meets it (
     /// Measure engine throughput (events/s on one core) and peak memory.
     #[command(after_help = "Examples:\n  quality-pipeline bench --sellers 10000 --days 90\n  \
                             quality-pipeline bench --profile service --throughput-only --requests-per-day 12\n  \
-                            quality-pipeline bench --compare-profiles --rounds 5 --throughput-sellers 1000")]
+                            quality-pipeline bench --compare-profiles --rounds 5 --throughput-sellers 1000,10000\n  \
+                            quality-pipeline bench --compare-profiles --throughput-sellers 10000 --min-days 0   # 3 M events: the first week")]
     Bench(BenchArgs),
     /// Measure end-to-end throughput, Kafka to ClickHouse, beside the bare consume rate (needs both servers).
     #[command(
@@ -496,12 +497,17 @@ pub struct BenchArgs {
     /// --compare-profiles matches the marketplace stream's events per entity-day unless given).
     #[arg(long, value_name = "N")]
     pub requests_per_day: Option<f64>,
-    /// Days in the memory run.
+    /// Days of the generated streams (the memory run takes them all).
     #[arg(long, default_value_t = 90)]
     pub days: u32,
-    /// Events held in memory for each throughput run.
+    /// Events held in memory for each throughput run (at least; see --min-days).
     #[arg(long, default_value_t = 3_000_000)]
     pub events: usize,
+    /// Days of event time each throughput stream covers at least, beyond --events (default: 0,
+    /// or 28 with --compare-profiles, so that both profiles' lifecycles run in full: deliveries,
+    /// survey decisions, 7-day reopen and 14-day complaint windows).
+    #[arg(long, value_name = "DAYS")]
+    pub min_days: Option<u32>,
     /// Seller counts of the throughput runs (the state they need decides how much of it stays in cache).
     #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
     pub throughput_sellers: Vec<u32>,

@@ -153,15 +153,21 @@ fn generate_service_profile_is_deterministic_keyed_by_department_and_refuses_mar
 
 #[test]
 fn bench_compares_the_profiles_run_in_turn() {
-    let out = ok(bin().args(["bench", "--compare-profiles", "--throughput-sellers", "40", "--days", "6", "--events", "20000", "--rounds", "3"]));
+    let args = ["bench", "--compare-profiles", "--throughput-sellers", "40", "--days", "6", "--events", "2000", "--min-days", "4", "--rounds", "3"];
+    let out = ok(bin().args(args));
     assert!(out.contains("round 3/3") && out.contains("median of 3 rounds"), "{out}");
-    let density = |stream: &str| -> f64 {
+    // "... 2000 events (...) ..., 40.4 events per entity-day over 4 days) in memory"
+    let figure = |stream: &str, before: &str| -> f64 {
         let line = out.lines().find(|l| l.starts_with(stream)).unwrap_or_else(|| panic!("no {stream} line in: {out}"));
-        let before = line.split(" events per entity-day").next().unwrap();
-        before.rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("no density in: {line}"))
+        let head = line.split(before).next().unwrap();
+        head.rsplit(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("no figure before {before:?} in: {line}"))
     };
+    let density = |stream: &str| figure(stream, " events per entity-day");
     let (service, marketplace) = (density("40 performers"), density("40 sellers"));
     assert!((service / marketplace - 1.0).abs() < 0.15, "the service stream is given the marketplace's density: {out}");
+    for stream in ["40 performers", "40 sellers"] {
+        assert!(figure(stream, " days) in memory") >= 4.0, "2,000 events are under 2 days; --min-days 4 asks for more: {out}");
+    }
     let share: f64 = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("service profile at "))

@@ -7,7 +7,7 @@ use crate::cli::{BenchArgs, ProfileArg};
 use crate::config::ConfigFile;
 use crate::generate::{generate, service, GeneratorConfig, ServiceConfig};
 use anyhow::Result;
-use quality_engine::contract::decode;
+use quality_engine::contract::{decode, DAY_MS};
 use quality_engine::{Engine, EngineConfig, Output};
 use std::hint::black_box;
 use std::path::Path;
@@ -22,6 +22,11 @@ enum Stream {
 
 /// Performers per department in the service profile's benchmark streams.
 const PERFORMERS_PER_DEPARTMENT: u32 = 20;
+
+/// Days of event time `--compare-profiles` streams cover at least unless `--min-days` says
+/// otherwise: four weeks, so that the marketplace's deliveries, survey decisions and 14-day
+/// complaint windows run as they do in a long-lived engine, not only its first week's steps.
+const COMPARE_MIN_DAYS: u32 = 28;
 
 /// Requests a performer-day of the small service stream that `--compare-profiles` measures the
 /// service density on, and its performers.
@@ -100,7 +105,7 @@ pub fn run(config: Option<&Path>, args: BenchArgs) -> Result<()> {
         memory_run(&Stream::new(&args, args.profile, args.sellers, tz), &engine_config);
     }
     for &n in &args.throughput_sellers {
-        throughput_run(&Stream::new(&args, args.profile, n, tz), &engine_config, args.events);
+        throughput_run(&Stream::new(&args, args.profile, n, tz), &engine_config, args.events, args.min_days.unwrap_or(0));
     }
     Ok(())
 }
@@ -145,9 +150,9 @@ fn memory_run(stream: &Stream, config: &EngineConfig) {
     println!("memory: largest state seen: {}", serde_json::to_string(&peak_state).unwrap_or_default());
 }
 
-fn throughput_run(stream: &Stream, config: &EngineConfig, n: usize) {
-    let events = Events::load(stream, n);
-    println!("throughput, {}: {}, best of 3 runs", stream.describe(), events.describe(stream.entities()));
+fn throughput_run(stream: &Stream, config: &EngineConfig, n: usize, min_days: u32) {
+    let events = Events::load(stream, n, min_days);
+    println!("throughput, {}: {}, best of 3 runs", stream.describe(), events.describe(stream.entities(), min_days));
     let best = |f: &dyn Fn() -> f64| (0..3).map(|_| f()).fold(0.0f64, f64::max);
     let decode_rate = best(&|| events.decode_rate());
     let engine_rate = best(&|| events.engine_rate(config));
@@ -163,19 +168,20 @@ fn throughput_run(stream: &Stream, config: &EngineConfig, n: usize) {
 /// events per entity-day, so that as many events share each entity-day's window rows.
 fn compare_run(args: &BenchArgs, n: u32, service: &EngineConfig, marketplace: &EngineConfig) {
     let tz = marketplace.timezone;
+    let min_days = args.min_days.unwrap_or(COMPARE_MIN_DAYS);
     let market_stream = Stream::new(args, ProfileArg::Marketplace, n, tz);
-    let market_events = Events::load(&market_stream, args.events);
+    let market_events = Events::load(&market_stream, args.events, min_days);
     let requests_per_day = args.requests_per_day.unwrap_or_else(|| {
         let probe = Stream::with_requests(args, ProfileArg::Service, PROBE_PERFORMERS, tz, Some(PROBE_REQUESTS_PER_DAY));
-        let probe_density = Events::load(&probe, args.events).density(PROBE_PERFORMERS);
+        let probe_density = Events::load(&probe, args.events, min_days).density(PROBE_PERFORMERS);
         let matched = (PROBE_REQUESTS_PER_DAY * market_events.density(n) / probe_density * 10.0).round() / 10.0;
         println!("service stream at {matched} requests a performer-day: the marketplace stream's events per entity-day");
         matched
     });
     let service_stream = Stream::with_requests(args, ProfileArg::Service, n, tz, Some(requests_per_day));
-    let service_events = Events::load(&service_stream, args.events);
+    let service_events = Events::load(&service_stream, args.events, min_days);
     let runs = [(&service_stream, service_events, service), (&market_stream, market_events, marketplace)].map(|(stream, events, config)| {
-        println!("{}: {}", stream.describe(), events.describe(stream.entities()));
+        println!("{}: {}", stream.describe(), events.describe(stream.entities(), min_days));
         (events, config)
     });
     let mut best = [0.0f64; 2];
@@ -214,18 +220,24 @@ struct Events {
 }
 
 impl Events {
-    fn load(stream: &Stream, n: usize) -> Events {
+    /// The stream's first `n` events, and more while they span less than `min_days` of event
+    /// time (the stream's end stops both).
+    fn load(stream: &Stream, n: usize, min_days: u32) -> Events {
         let mut buf = Vec::with_capacity(n * 280);
         let mut ends = Vec::with_capacity(n);
         let (mut first, mut last) = (i64::MAX, i64::MIN);
-        for line in stream.lines().take(n) {
+        let wanted = i64::from(min_days) * DAY_MS;
+        for line in stream.lines() {
+            if ends.len() >= n && (wanted == 0 || last.saturating_sub(first) >= wanted) {
+                break;
+            }
             if let Ok(e) = decode(line.as_bytes()) {
                 (first, last) = (first.min(e.occurred_at.0), last.max(e.occurred_at.0));
             }
             buf.extend_from_slice(line.as_bytes());
             ends.push(buf.len());
         }
-        let span_days = if first <= last { (last - first) as f64 / quality_engine::contract::DAY_MS as f64 } else { 0.0 };
+        let span_days = if first <= last { (last - first) as f64 / DAY_MS as f64 } else { 0.0 };
         Events { buf, ends, span_days }
     }
 
@@ -234,9 +246,14 @@ impl Events {
         self.ends.len() as f64 / (f64::from(entities.max(1)) * self.span_days.max(1.0))
     }
 
-    fn describe(&self, entities: u32) -> String {
+    fn describe(&self, entities: u32, min_days: u32) -> String {
+        let short = if self.span_days < f64::from(min_days) {
+            format!("; the stream ends before --min-days {min_days} (a longer one: --days)")
+        } else {
+            String::new()
+        };
         format!(
-            "{} events ({:.0} MiB of NDJSON, {:.0} bytes/event, {:.1} events per entity-day over {:.0} days) in memory",
+            "{} events ({:.0} MiB of NDJSON, {:.0} bytes/event, {:.1} events per entity-day over {:.0} days) in memory{short}",
             self.ends.len(),
             self.buf.len() as f64 / 1048576.0,
             self.buf.len() as f64 / self.ends.len() as f64,
@@ -325,4 +342,25 @@ fn peak_rss_mib() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(sellers: u32, days: u32) -> Stream {
+        Stream::Marketplace(GeneratorConfig { sellers, days, ..GeneratorConfig::default() })
+    }
+
+    #[test]
+    fn a_stream_holds_its_events_or_its_days_whichever_is_more() {
+        let by_count = Events::load(&stream(20, 30), 500, 0);
+        assert_eq!(by_count.ends.len(), 500);
+        assert!(by_count.span_days < 10.0, "500 events of 20 sellers cover days, not weeks: {}", by_count.span_days);
+        let by_days = Events::load(&stream(20, 30), 500, 10);
+        assert!(by_days.ends.len() > 500 && by_days.span_days >= 10.0, "{} events over {} days", by_days.ends.len(), by_days.span_days);
+        assert_eq!(by_days.lines().next(), by_count.lines().next(), "the same stream from its start");
+        let whole = Events::load(&stream(20, 5), 10, 28);
+        assert!(whole.span_days < 5.0 && whole.describe(20, 28).contains("ends before --min-days 28"), "{}", whole.describe(20, 28));
+    }
 }
